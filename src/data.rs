@@ -1,0 +1,529 @@
+//! Loading a data file into a [`Frame`]: named columns, numeric ([`Column::Num`], `f64` with
+//! `NaN` for missing) or text ([`Column::Str`]).
+//!
+//! Data leave polars once, here. Inside keju every variable is a contiguous `Vec<f64>`, and
+//! grouping variables become dense `u32` codes through [`Column::factorize`].
+//!
+//! CSV rules (documented in the README):
+//! - UTF-8, with or without a byte-order mark; comma delimited; the first line is the header.
+//! - Missing cells: empty, `NA`, `NaN`, `nan`, `.` (Stata's missing).
+//! - A column is numeric when every non-missing cell parses as a number and none has a
+//!   leading zero (`000001` is a stock code, kept as text so its zeros survive).
+//! - Other columns are text. Text columns can be fixed effects, clusters and factors; using
+//!   one as a number is an [`Error::Parse`] naming the first bad cell and its line.
+//!
+//! Parquet: numeric and boolean columns become `f64`, strings stay text.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::error::{closest, Error, Result};
+
+/// One column of a [`Frame`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    /// Numbers; `NaN` marks a missing value. Length: n_rows.
+    Num(Vec<f64>),
+    /// Text; `None` marks a missing value. Length: n_rows.
+    Str(Vec<Option<String>>),
+}
+
+/// A grouping variable as dense codes.
+///
+/// **Shapes**: `codes`: n_rows, each in `0..levels.len()` or [`Factor::MISSING`].
+#[derive(Debug, Clone)]
+pub struct Factor {
+    pub codes: Vec<u32>,
+    /// Level labels in code order: numeric order for numeric columns, byte order for text.
+    pub levels: Vec<String>,
+}
+
+impl Factor {
+    /// Code of a missing value.
+    pub const MISSING: u32 = u32::MAX;
+}
+
+impl Column {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Num(v) => v.len(),
+            Column::Str(v) => v.len(),
+        }
+    }
+
+    /// True when the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether row `i` is missing.
+    pub fn is_missing(&self, i: usize) -> bool {
+        match self {
+            Column::Num(v) => v[i].is_nan(),
+            Column::Str(v) => v[i].is_none(),
+        }
+    }
+
+    /// The value of row `i` as text (numbers printed as integers when they are whole).
+    pub fn cell_text(&self, i: usize) -> Option<String> {
+        match self {
+            Column::Num(v) => (!v[i].is_nan()).then(|| format_number(v[i])),
+            Column::Str(v) => v[i].clone(),
+        }
+    }
+
+    /// Dense group codes, levels sorted (numerically for numbers).
+    ///
+    /// **Complexity**: O(n log n) for text, O(n log L) for numbers.
+    pub fn factorize(&self) -> Factor {
+        match self {
+            Column::Num(v) => {
+                let mut uniq: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+                uniq.sort_by(|a, b| a.total_cmp(b));
+                uniq.dedup();
+                let codes = v
+                    .iter()
+                    .map(|x| {
+                        if x.is_nan() {
+                            Factor::MISSING
+                        } else {
+                            uniq.binary_search_by(|u| u.total_cmp(x))
+                                .expect("value is among the unique values") as u32
+                        }
+                    })
+                    .collect();
+                Factor {
+                    codes,
+                    levels: uniq.into_iter().map(format_number).collect(),
+                }
+            }
+            Column::Str(v) => {
+                let mut uniq: Vec<&str> = v.iter().flatten().map(|s| s.as_str()).collect();
+                uniq.sort_unstable();
+                uniq.dedup();
+                let map: std::collections::HashMap<&str, u32> = uniq
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (*s, i as u32))
+                    .collect();
+                let codes = v
+                    .iter()
+                    .map(|x| x.as_deref().map_or(Factor::MISSING, |s| map[s]))
+                    .collect();
+                Factor {
+                    codes,
+                    levels: uniq.into_iter().map(String::from).collect(),
+                }
+            }
+        }
+    }
+}
+
+/// Print a number the way a user typed it: integers without a decimal point.
+pub fn format_number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Cells read as missing in CSV input.
+pub const MISSING_TOKENS: [&str; 5] = ["", "NA", "NaN", "nan", "."];
+
+/// Parse one CSV cell as a number; `Ok(NaN)` for a missing token, `Err(())` when not a number.
+pub fn parse_cell(s: &str) -> std::result::Result<f64, ()> {
+    let t = s.trim();
+    if MISSING_TOKENS.contains(&t) {
+        return Ok(f64::NAN);
+    }
+    t.parse::<f64>().map_err(|_| ())
+}
+
+fn has_leading_zero(s: &str) -> bool {
+    let t = s.trim().trim_start_matches(['-', '+']);
+    let b = t.as_bytes();
+    b.len() > 1 && b[0] == b'0' && b[1].is_ascii_digit()
+}
+
+/// A data set: named columns of equal length, and the file it came from.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// Where the data came from, as given by the user; used in error messages.
+    pub source: String,
+    pub names: Vec<String>,
+    pub columns: Vec<Column>,
+}
+
+impl Frame {
+    /// An empty frame with `source` for messages.
+    pub fn new(source: impl Into<String>) -> Self {
+        Frame {
+            source: source.into(),
+            names: Vec::new(),
+            columns: Vec::new(),
+        }
+    }
+
+    /// Load a CSV (`.csv`, `.txt`, `.tsv`) or Parquet (`.parquet`, `.pq`) file.
+    ///
+    /// **Errors**: [`Error::Io`] when the file cannot be read or its extension is unknown;
+    /// [`Error::Schema`] when it is empty or malformed.
+    pub fn load(path: &Path) -> Result<Frame> {
+        let source = path.display().to_string();
+        if !path.exists() {
+            return Err(Error::Io {
+                path: source,
+                message: "no such file".into(),
+            });
+        }
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" | "txt" | "tsv" => load_csv(path, &source, if ext == "tsv" { b'\t' } else { b',' }),
+            "parquet" | "pq" => load_parquet(path, &source),
+            _ => Err(Error::Io {
+                path: source,
+                message: format!(
+                    "unknown file type \".{ext}\" (expected .csv, .tsv, .txt or .parquet)"
+                ),
+            }),
+        }
+    }
+
+    /// Number of rows (0 for a frame without columns).
+    pub fn n_rows(&self) -> usize {
+        self.columns.first().map_or(0, Column::len)
+    }
+
+    /// Position of a column.
+    ///
+    /// **Errors**: [`Error::ColumnNotFound`] with the closest name as a hint.
+    pub fn index_of(&self, name: &str) -> Result<usize> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| Error::ColumnNotFound {
+                path: self.source.clone(),
+                column: name.to_string(),
+                suggestion: closest(name, self.names.iter().map(|s| s.as_str())),
+            })
+    }
+
+    /// A column by name. **Errors**: as [`Frame::index_of`].
+    pub fn column(&self, name: &str) -> Result<&Column> {
+        Ok(&self.columns[self.index_of(name)?])
+    }
+
+    /// A numeric column by name.
+    ///
+    /// **Errors**: [`Error::ColumnNotFound`]; [`Error::Parse`] for a text column, naming the
+    /// first cell that is not a number and its line (header = line 1).
+    pub fn numeric(&self, name: &str) -> Result<&[f64]> {
+        match self.column(name)? {
+            Column::Num(v) => Ok(v),
+            Column::Str(v) => {
+                let (row, value) = v
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, c)| {
+                        c.as_deref().and_then(|s| {
+                            (parse_cell(s).is_err() || has_leading_zero(s)).then(|| (i, s))
+                        })
+                    })
+                    .unwrap_or((0, ""));
+                Err(Error::Parse {
+                    path: self.source.clone(),
+                    column: name.to_string(),
+                    line: row + 2,
+                    value: value.to_string(),
+                    expected: "a number (this column is text; text columns can be fixed effects, clusters or i() factors)".into(),
+                })
+            }
+        }
+    }
+
+    /// Add or replace a column.
+    ///
+    /// **Panics**: if the length differs from [`Frame::n_rows`] of a non-empty frame.
+    #[track_caller]
+    pub fn set_column(&mut self, name: &str, column: Column) {
+        assert!(
+            self.columns.is_empty() || column.len() == self.n_rows(),
+            "column length equals the frame's row count"
+        );
+        match self.names.iter().position(|n| n == name) {
+            Some(i) => self.columns[i] = column,
+            None => {
+                self.names.push(name.to_string());
+                self.columns.push(column);
+            }
+        }
+    }
+
+    /// Keep the rows where `keep` is true, in order.
+    ///
+    /// **Panics**: if `keep.len() != self.n_rows()`.
+    #[track_caller]
+    pub fn filter(&self, keep: &[bool]) -> Frame {
+        assert_eq!(keep.len(), self.n_rows(), "mask length equals row count");
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| match c {
+                Column::Num(v) => Column::Num(
+                    v.iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect(),
+                ),
+                Column::Str(v) => Column::Str(
+                    v.iter()
+                        .zip(keep)
+                        .filter(|(_, k)| **k)
+                        .map(|(x, _)| x.clone())
+                        .collect(),
+                ),
+            })
+            .collect();
+        Frame {
+            source: self.source.clone(),
+            names: self.names.clone(),
+            columns,
+        }
+    }
+
+    /// Write the frame as CSV or Parquet, chosen by the extension of `path`.
+    ///
+    /// Whole-number columns are written as integers, so years and counts read back unchanged.
+    ///
+    /// **Errors**: [`Error::Io`].
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let dest = path.display().to_string();
+        let io = |e: &dyn std::fmt::Display| Error::Io {
+            path: dest.clone(),
+            message: e.to_string(),
+        };
+        let mut df = self.to_polars().map_err(|e| io(&e))?;
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let mut file = std::fs::File::create(path).map_err(|e| io(&e))?;
+        match ext.as_str() {
+            "parquet" | "pq" => {
+                ParquetWriter::new(&mut file)
+                    .finish(&mut df)
+                    .map_err(|e| io(&e))?;
+            }
+            "csv" | "txt" => {
+                CsvWriter::new(&mut file)
+                    .include_header(true)
+                    .finish(&mut df)
+                    .map_err(|e| io(&e))?;
+            }
+            _ => {
+                return Err(io(&format!(
+                    "unknown output type \".{ext}\" (expected .csv or .parquet)"
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    fn to_polars(&self) -> PolarsResult<DataFrame> {
+        let cols: Vec<polars::prelude::Column> = self
+            .names
+            .iter()
+            .zip(&self.columns)
+            .map(|(name, c)| {
+                let s = match c {
+                    Column::Num(v) => {
+                        let whole = v.iter().all(|x| x.is_nan() || (x.fract() == 0.0 && x.abs() < 9e15));
+                        if whole {
+                            let ints: Vec<Option<i64>> = v
+                                .iter()
+                                .map(|x| (!x.is_nan()).then_some(*x as i64))
+                                .collect();
+                            Series::new(name.as_str().into(), ints)
+                        } else {
+                            let f: Vec<Option<f64>> =
+                                v.iter().map(|x| (!x.is_nan()).then_some(*x)).collect();
+                            Series::new(name.as_str().into(), f)
+                        }
+                    }
+                    Column::Str(v) => Series::new(name.as_str().into(), v.clone()),
+                };
+                s.into()
+            })
+            .collect();
+        DataFrame::new_infer_height(cols)
+    }
+}
+
+fn load_csv(path: &Path, source: &str, sep: u8) -> Result<Frame> {
+    let schema_err = |m: String| Error::Schema {
+        path: source.to_string(),
+        message: m,
+    };
+    let parse = CsvParseOptions::default()
+        .with_separator(sep)
+        .with_missing_is_null(true);
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_parse_options(parse)
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|r| r.finish())
+        .map_err(|e| schema_err(format!("cannot read as CSV: {}", first_line(&e.to_string()))))?;
+    let mut frame = Frame::new(source);
+    for col in df.columns() {
+        let name = col.name().as_str().trim_start_matches('\u{feff}').to_string();
+        let ca = col
+            .str()
+            .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
+        let cells: Vec<Option<&str>> = ca.into_iter().collect();
+        let mut nums = Vec::with_capacity(cells.len());
+        let mut numeric = true;
+        for c in &cells {
+            match c {
+                None => nums.push(f64::NAN),
+                Some(s) => match parse_cell(s) {
+                    Ok(x) if !has_leading_zero(s) => nums.push(x),
+                    _ => {
+                        numeric = false;
+                        break;
+                    }
+                },
+            }
+        }
+        let column = if numeric {
+            Column::Num(nums)
+        } else {
+            Column::Str(
+                cells
+                    .into_iter()
+                    .map(|c| {
+                        c.and_then(|s| {
+                            let t = s.trim();
+                            (!MISSING_TOKENS.contains(&t)).then(|| t.to_string())
+                        })
+                    })
+                    .collect(),
+            )
+        };
+        if frame.names.contains(&name) {
+            return Err(schema_err(format!("column \"{name}\" appears twice in the header")));
+        }
+        frame.names.push(name);
+        frame.columns.push(column);
+    }
+    if frame.names.is_empty() {
+        return Err(schema_err("the file has no columns".into()));
+    }
+    Ok(frame)
+}
+
+fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
+    let schema_err = |m: String| Error::Schema {
+        path: source.to_string(),
+        message: m,
+    };
+    let file = std::fs::File::open(path).map_err(|e| Error::Io {
+        path: source.to_string(),
+        message: e.to_string(),
+    })?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| schema_err(format!("cannot read as Parquet: {}", first_line(&e.to_string()))))?;
+    let mut frame = Frame::new(source);
+    for col in df.columns() {
+        let name = col.name().to_string();
+        let dtype = col.dtype().clone();
+        let column = if dtype.is_primitive_numeric() || dtype == DataType::Boolean {
+            let f = col
+                .cast(&DataType::Float64)
+                .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
+            let ca = f.f64().map_err(|e| schema_err(e.to_string()))?;
+            Column::Num(ca.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+        } else {
+            let s = col
+                .cast(&DataType::String)
+                .map_err(|e| schema_err(format!("column \"{name}\" ({dtype}): {e}")))?;
+            let ca = s.str().map_err(|e| schema_err(e.to_string()))?;
+            Column::Str(ca.into_iter().map(|x| x.map(String::from)).collect())
+        };
+        frame.names.push(name);
+        frame.columns.push(column);
+    }
+    Ok(frame)
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write_tmp(name: &str, content: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(name);
+        std::fs::File::create(&p)
+            .unwrap()
+            .write_all(content.as_bytes())
+            .unwrap();
+        (dir, p)
+    }
+
+    #[test]
+    fn csv_types_missing_bom_and_leading_zeros() {
+        let (_d, p) = write_tmp(
+            "a.csv",
+            "\u{feff}code,y,城市,z\n000001,1.5,北京,NA\n000002,,上海,n.a.\n",
+        );
+        let f = Frame::load(&p).unwrap();
+        assert_eq!(f.names, vec!["code", "y", "城市", "z"]);
+        assert!(matches!(f.column("code").unwrap(), Column::Str(_)));
+        let y = f.numeric("y").unwrap();
+        assert_eq!(y[0], 1.5);
+        assert!(y[1].is_nan());
+        let err = f.numeric("z").unwrap_err().to_string();
+        assert!(err.contains("line 3") && err.contains("n.a."), "{err}");
+        let err = f.numeric("yy").unwrap_err().to_string();
+        assert!(err.contains("did you mean \"y\""), "{err}");
+    }
+
+    #[test]
+    fn roundtrip_csv_and_parquet() {
+        let mut f = Frame::new("mem");
+        f.set_column("year", Column::Num(vec![2009.0, 2010.0]));
+        f.set_column("v", Column::Num(vec![0.5, f64::NAN]));
+        f.set_column("id", Column::Str(vec![Some("000001".into()), None]));
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["o.csv", "o.parquet"] {
+            let p = dir.path().join(name);
+            f.write(&p).unwrap();
+            let g = Frame::load(&p).unwrap();
+            assert_eq!(g.names, f.names);
+            assert_eq!(g.numeric("year").unwrap(), &[2009.0, 2010.0]);
+            assert!(g.numeric("v").unwrap()[1].is_nan());
+            assert_eq!(g.column("id").unwrap(), f.column("id").unwrap());
+        }
+        let text = std::fs::read_to_string(dir.path().join("o.csv")).unwrap();
+        assert!(text.contains("2009,0.5,000001"), "{text}");
+    }
+
+    #[test]
+    fn factorize_sorts_numerically() {
+        let c = Column::Num(vec![10.0, 2.0, f64::NAN, 2.0]);
+        let f = c.factorize();
+        assert_eq!(f.levels, vec!["2", "10"]);
+        assert_eq!(f.codes, vec![1, 0, Factor::MISSING, 0]);
+    }
+}

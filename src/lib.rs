@@ -1,0 +1,6 @@
+//! keju (科舉): panel-data econometrics for Chinese listed firms.
+
+pub mod data;
+pub mod error;
+
+pub use error::{Error, Result};
