@@ -90,7 +90,8 @@ impl Column {
                             Factor::MISSING
                         } else {
                             uniq.binary_search_by(|u| u.total_cmp(x))
-                                .expect("value is among the unique values") as u32
+                                .expect("value is among the unique values")
+                                as u32
                         }
                     })
                     .collect();
@@ -133,13 +134,13 @@ pub fn format_number(x: f64) -> String {
 /// Cells read as missing in CSV input.
 pub const MISSING_TOKENS: [&str; 5] = ["", "NA", "NaN", "nan", "."];
 
-/// Parse one CSV cell as a number; `Ok(NaN)` for a missing token, `Err(())` when not a number.
-pub fn parse_cell(s: &str) -> std::result::Result<f64, ()> {
+/// Parse one CSV cell as a number: `Some(NaN)` for a missing token, `None` when not a number.
+pub fn parse_cell(s: &str) -> Option<f64> {
     let t = s.trim();
     if MISSING_TOKENS.contains(&t) {
-        return Ok(f64::NAN);
+        return Some(f64::NAN);
     }
-    t.parse::<f64>().map_err(|_| ())
+    t.parse::<f64>().ok()
 }
 
 fn has_leading_zero(s: &str) -> bool {
@@ -185,7 +186,9 @@ impl Frame {
             .unwrap_or("")
             .to_ascii_lowercase();
         match ext.as_str() {
-            "csv" | "txt" | "tsv" => load_csv(path, &source, if ext == "tsv" { b'\t' } else { b',' }),
+            "csv" | "txt" | "tsv" => {
+                load_csv(path, &source, if ext == "tsv" { b'\t' } else { b',' })
+            }
             "parquet" | "pq" => load_parquet(path, &source),
             _ => Err(Error::Io {
                 path: source,
@@ -233,7 +236,7 @@ impl Frame {
                     .enumerate()
                     .find_map(|(i, c)| {
                         c.as_deref().and_then(|s| {
-                            (parse_cell(s).is_err() || has_leading_zero(s)).then(|| (i, s))
+                            (parse_cell(s).is_none() || has_leading_zero(s)).then_some((i, s))
                         })
                     })
                     .unwrap_or((0, ""));
@@ -277,7 +280,11 @@ impl Frame {
             .iter()
             .map(|c| match c {
                 Column::Num(v) => Column::Num(
-                    v.iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect(),
+                    v.iter()
+                        .zip(keep)
+                        .filter(|(_, k)| **k)
+                        .map(|(x, _)| *x)
+                        .collect(),
                 ),
                 Column::Str(v) => Column::Str(
                     v.iter()
@@ -342,7 +349,9 @@ impl Frame {
             .map(|(name, c)| {
                 let s = match c {
                     Column::Num(v) => {
-                        let whole = v.iter().all(|x| x.is_nan() || (x.fract() == 0.0 && x.abs() < 9e15));
+                        let whole = v
+                            .iter()
+                            .all(|x| x.is_nan() || (x.fract() == 0.0 && x.abs() < 9e15));
                         if whole {
                             let ints: Vec<Option<i64>> = v
                                 .iter()
@@ -378,21 +387,30 @@ fn load_csv(path: &Path, source: &str, sep: u8) -> Result<Frame> {
         .with_parse_options(parse)
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .and_then(|r| r.finish())
-        .map_err(|e| schema_err(format!("cannot read as CSV: {}", first_line(&e.to_string()))))?;
+        .map_err(|e| {
+            schema_err(format!(
+                "cannot read as CSV: {}",
+                first_line(&e.to_string())
+            ))
+        })?;
     let mut frame = Frame::new(source);
     for col in df.columns() {
-        let name = col.name().as_str().trim_start_matches('\u{feff}').to_string();
+        let name = col
+            .name()
+            .as_str()
+            .trim_start_matches('\u{feff}')
+            .to_string();
         let ca = col
             .str()
             .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
-        let cells: Vec<Option<&str>> = ca.into_iter().collect();
+        let cells: Vec<Option<&str>> = ca.iter().collect();
         let mut nums = Vec::with_capacity(cells.len());
         let mut numeric = true;
         for c in &cells {
             match c {
                 None => nums.push(f64::NAN),
                 Some(s) => match parse_cell(s) {
-                    Ok(x) if !has_leading_zero(s) => nums.push(x),
+                    Some(x) if !has_leading_zero(s) => nums.push(x),
                     _ => {
                         numeric = false;
                         break;
@@ -416,7 +434,9 @@ fn load_csv(path: &Path, source: &str, sep: u8) -> Result<Frame> {
             )
         };
         if frame.names.contains(&name) {
-            return Err(schema_err(format!("column \"{name}\" appears twice in the header")));
+            return Err(schema_err(format!(
+                "column \"{name}\" appears twice in the header"
+            )));
         }
         frame.names.push(name);
         frame.columns.push(column);
@@ -436,9 +456,12 @@ fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
         path: source.to_string(),
         message: e.to_string(),
     })?;
-    let df = ParquetReader::new(file)
-        .finish()
-        .map_err(|e| schema_err(format!("cannot read as Parquet: {}", first_line(&e.to_string()))))?;
+    let df = ParquetReader::new(file).finish().map_err(|e| {
+        schema_err(format!(
+            "cannot read as Parquet: {}",
+            first_line(&e.to_string())
+        ))
+    })?;
     let mut frame = Frame::new(source);
     for col in df.columns() {
         let name = col.name().to_string();
@@ -448,13 +471,13 @@ fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
                 .cast(&DataType::Float64)
                 .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
             let ca = f.f64().map_err(|e| schema_err(e.to_string()))?;
-            Column::Num(ca.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+            Column::Num(ca.iter().map(|x| x.unwrap_or(f64::NAN)).collect())
         } else {
             let s = col
                 .cast(&DataType::String)
                 .map_err(|e| schema_err(format!("column \"{name}\" ({dtype}): {e}")))?;
             let ca = s.str().map_err(|e| schema_err(e.to_string()))?;
-            Column::Str(ca.into_iter().map(|x| x.map(String::from)).collect())
+            Column::Str(ca.iter().map(|x| x.map(String::from)).collect())
         };
         frame.names.push(name);
         frame.columns.push(column);

@@ -125,12 +125,13 @@ pub fn closest<'a, I: IntoIterator<Item = &'a str>>(name: &str, candidates: I) -
     for c in candidates {
         let cand: Vec<char> = c.to_lowercase().chars().collect();
         let d = edit_distance(&target, &cand);
-        if best.map_or(true, |(bd, _)| d < bd) {
+        if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }
     let limit = (target.len() / 3).max(2);
-    best.filter(|(d, _)| *d <= limit).map(|(_, c)| c.to_string())
+    best.filter(|(d, _)| *d <= limit)
+        .map(|(_, c)| c.to_string())
 }
 
 fn edit_distance(a: &[char], b: &[char]) -> usize {

@@ -1,6 +1,18 @@
 //! keju (科舉): panel-data econometrics for Chinese listed firms.
+//!
+//! Data flow: [`data::Frame`] (load) → [`formula::Formula`] (parse) → [`design::Design`]
+//! (sample, missing mask, singletons, column-major buffers) → [`absorb`] (fixed-effect
+//! demeaning) → [`estimate`] (OLS, ...) → [`vcov`] (sandwich and small-sample corrections) →
+//! [`report`] (text, JSON).
 
+pub mod absorb;
 pub mod data;
+pub mod design;
 pub mod error;
+pub mod estimate;
+pub mod formula;
+pub mod report;
+pub mod subset;
+pub mod vcov;
 
 pub use error::{Error, Result};

@@ -1,0 +1,105 @@
+//! `keju fit`: one regression.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use keju::absorb::DemeanOptions;
+use keju::data::Frame;
+use keju::estimate::{fit_ols, FitOptions};
+use keju::formula::Formula;
+use keju::report::{render_fit, FitFormat};
+use keju::vcov::{ClusterDf, FixefK, VcovKind};
+
+/// Arguments of `keju fit`.
+#[derive(Args, Debug)]
+pub struct FitArgs {
+    /// Model formula in fixest syntax: "y ~ x1 + x2 | fe1 + fe2". Functions log(), exp(),
+    /// sqrt(), abs(), I(a^2); i(var) factor dummies; a:b products; fe1^fe2 combined fixed
+    /// effects; `backticks` for names with spaces.
+    pub formula: String,
+
+    /// Data file: .csv (UTF-8, BOM allowed), .tsv or .parquet.
+    #[arg(long, short = 'd')]
+    pub data: PathBuf,
+
+    /// Variance: iid, hetero (HC1) or cluster (CR1). Default: cluster when --cluster is
+    /// given, iid otherwise (as reghdfe).
+    #[arg(long, value_enum)]
+    pub vcov: Option<VcovKind>,
+
+    /// Cluster variable(s), comma-separated; two names give two-way clustering. Implies
+    /// --vcov cluster.
+    #[arg(long, value_delimiter = ',')]
+    pub cluster: Vec<String>,
+
+    /// Which fixed-effect levels count in K for the small-sample factor: nonnested (default;
+    /// reghdfe, fixest) skips fixed effects nested in a cluster; full counts all (lm, regress).
+    #[arg(long, value_enum, default_value_t = FixefK::Nonnested)]
+    pub fixef_k: FixefK,
+
+    /// Two-way clustering: min (default; reghdfe, fixest) applies one G/(G-1) with the
+    /// smaller G; conventional gives each term its own (R sandwich, cgmreg).
+    #[arg(long, value_enum, default_value_t = ClusterDf::Min)]
+    pub cluster_df: ClusterDf,
+
+    /// Keep singleton groups (default: drop them iteratively, as reghdfe).
+    #[arg(long)]
+    pub keep_singletons: bool,
+
+    /// Keep only rows where this is true, e.g. "year == 1995", "province != \"北京\"",
+    /// "size > 20 & lev < 0.9".
+    #[arg(long)]
+    pub subset: Option<String>,
+
+    /// Analytic weights column (also used in demeaning).
+    #[arg(long)]
+    pub weights: Option<String>,
+
+    /// Demeaning tolerance, relative to each variable's standard deviation.
+    #[arg(long, default_value_t = 1e-10)]
+    pub tol: f64,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FitFormat::Text)]
+    pub format: FitFormat,
+
+    /// Write the output to this file instead of stdout.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+}
+
+impl FitArgs {
+    /// Convert into the library's options.
+    pub fn options(&self) -> keju::Result<FitOptions> {
+        if !(self.tol > 0.0 && self.tol < 1e-2) {
+            return Err(keju::Error::usage("--tol must be in (0, 0.01)"));
+        }
+        Ok(FitOptions {
+            vcov: self.vcov,
+            cluster: self.cluster.clone(),
+            fixef_k: self.fixef_k,
+            cluster_df: self.cluster_df,
+            keep_singletons: self.keep_singletons,
+            subset: self.subset.clone(),
+            weights: self.weights.clone(),
+            demean: DemeanOptions {
+                tol: self.tol,
+                ..DemeanOptions::default()
+            },
+            ..FitOptions::default()
+        })
+    }
+}
+
+/// Run `keju fit`.
+pub fn run(args: &FitArgs) -> keju::Result<()> {
+    let opts = args.options()?;
+    opts.vcov_kind()?;
+    let formula = Formula::parse(&args.formula)?;
+    let frame = Frame::load(&args.data)?;
+    let result = fit_ols(&frame, &formula, &opts)?;
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
+    }
+    super::emit(&render_fit(&result, args.format), args.output.as_deref())
+}

@@ -1,0 +1,372 @@
+//! The estimation sample: evaluates a [`Formula`] on a [`Frame`], applies the subset, the
+//! missing-value mask and singleton removal, and returns contiguous column-major buffers.
+//!
+//! One exclusion mask covers outcome, regressors, endogenous variables, instruments, fixed
+//! effects, cluster variables and weights. Rows removed are counted by reason in [`Removed`].
+
+use std::collections::HashMap;
+
+use crate::absorb::{drop_singletons, FixedEffects};
+use crate::data::{Factor, Frame};
+use crate::error::{Error, Result};
+use crate::formula::{Formula, Term};
+use crate::subset::Subset;
+
+/// Rows removed before estimation, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Removed {
+    /// Excluded by `--subset`.
+    pub subset: usize,
+    /// A missing (or non-finite) value in any variable of the model.
+    pub missing: usize,
+    /// Weight zero or negative.
+    pub nonpositive_weight: usize,
+    /// Singletons in a fixed effect (iteratively).
+    pub singletons: usize,
+    /// Perfectly predicted by a separating variable (probit/logit).
+    pub separation: usize,
+}
+
+/// What the design needs besides the formula.
+#[derive(Debug, Clone, Default)]
+pub struct DesignOptions {
+    pub subset: Option<String>,
+    pub cluster: Vec<String>,
+    pub weights: Option<String>,
+    pub keep_singletons: bool,
+}
+
+/// A block of named columns, n_obs × names.len(), column-major.
+#[derive(Debug, Clone, Default)]
+pub struct Block {
+    pub names: Vec<String>,
+    pub data: Vec<f64>,
+}
+
+impl Block {
+    /// Column `j` as a slice of length `n_obs`.
+    pub fn col(&self, j: usize, n_obs: usize) -> &[f64] {
+        &self.data[j * n_obs..(j + 1) * n_obs]
+    }
+}
+
+/// The model's data on the estimation sample.
+///
+/// **Shapes**: `y`: n_obs; `x`: n_obs × k (includes `(Intercept)` when the model has one and no
+/// fixed effects); `endogenous`, `instruments`: n_obs × their counts; `clusters[c]`: n_obs codes.
+#[derive(Debug, Clone)]
+pub struct Design {
+    pub n_obs: usize,
+    pub outcome: String,
+    pub y: Vec<f64>,
+    pub x: Block,
+    pub endogenous: Block,
+    pub instruments: Block,
+    pub fixed_effects: FixedEffects,
+    pub cluster_names: Vec<String>,
+    pub clusters: Vec<Vec<u32>>,
+    pub n_clusters: Vec<usize>,
+    pub weights: Option<Vec<f64>>,
+    pub removed: Removed,
+    /// Row index in the input frame of each observation.
+    pub rows: Vec<usize>,
+    /// Whether an intercept is estimated explicitly (no fixed effects and not removed).
+    pub intercept: bool,
+}
+
+enum Evaluated {
+    Num {
+        label: String,
+        values: Vec<f64>,
+    },
+    Factor {
+        var: String,
+        reference: Option<String>,
+        factor: Factor,
+    },
+}
+
+fn evaluate_terms(frame: &Frame, terms: &[Term]) -> Result<Vec<Evaluated>> {
+    let n = frame.n_rows();
+    let lookup = |name: &str| frame.numeric(name);
+    terms
+        .iter()
+        .map(|t| match t {
+            Term::Numeric { label, factors } => {
+                let mut values = vec![1.0; n];
+                for f in factors {
+                    let v = f.eval(n, &lookup)?;
+                    values.iter_mut().zip(v).for_each(|(a, b)| *a *= b);
+                }
+                Ok(Evaluated::Num {
+                    label: label.clone(),
+                    values,
+                })
+            }
+            Term::Factor { var, reference, .. } => Ok(Evaluated::Factor {
+                var: var.clone(),
+                reference: reference.clone(),
+                factor: frame.column(var)?.factorize(),
+            }),
+        })
+        .collect()
+}
+
+/// Combine several groupings into one (`fe1^fe2`): dense codes of the distinct tuples.
+pub fn combine_factors(parts: &[Factor]) -> Factor {
+    let n = parts.first().map_or(0, |p| p.codes.len());
+    let mut map: HashMap<Vec<u32>, u32> = HashMap::new();
+    let mut levels = Vec::new();
+    let mut codes = Vec::with_capacity(n);
+    let mut key = Vec::with_capacity(parts.len());
+    for i in 0..n {
+        key.clear();
+        key.extend(parts.iter().map(|p| p.codes[i]));
+        if key.contains(&Factor::MISSING) {
+            codes.push(Factor::MISSING);
+            continue;
+        }
+        let next = map.len() as u32;
+        let code = *map.entry(key.clone()).or_insert_with(|| {
+            levels.push(
+                parts
+                    .iter()
+                    .zip(&key)
+                    .map(|(p, c)| p.levels[*c as usize].as_str())
+                    .collect::<Vec<_>>()
+                    .join("^"),
+            );
+            next
+        });
+        codes.push(code);
+    }
+    Factor { codes, levels }
+}
+
+/// Re-code `codes` on the kept rows to dense 0..L (first-appearance order). Returns (codes, L).
+fn compact_codes(codes: &[u32], rows: &[usize]) -> (Vec<u32>, usize) {
+    let mut map: HashMap<u32, u32> = HashMap::new();
+    let out = rows
+        .iter()
+        .map(|&i| {
+            let next = map.len() as u32;
+            *map.entry(codes[i]).or_insert(next)
+        })
+        .collect();
+    (out, map.len())
+}
+
+fn grouping(frame: &Frame, vars: &[String]) -> Result<Factor> {
+    let parts: Vec<Factor> = vars
+        .iter()
+        .map(|v| Ok(frame.column(v)?.factorize()))
+        .collect::<Result<_>>()?;
+    Ok(if parts.len() == 1 {
+        parts.into_iter().next().expect("one part")
+    } else {
+        combine_factors(&parts)
+    })
+}
+
+impl Design {
+    /// Build the estimation sample.
+    ///
+    /// **Errors**: [`Error::ColumnNotFound`] for any unknown column (outcome, terms, fixed
+    /// effects, cluster, weights, subset); [`Error::Parse`] for a text column used as a number;
+    /// [`Error::Estimation`] when no observation is left.
+    pub fn build(frame: &Frame, formula: &Formula, opts: &DesignOptions) -> Result<Design> {
+        let n = frame.n_rows();
+        // Check every name first so the user sees the first unknown column, whatever it is.
+        for v in formula.vars() {
+            frame.index_of(&v)?;
+        }
+        for v in opts.cluster.iter().chain(&opts.weights) {
+            frame.index_of(v)?;
+        }
+        let mut keep = match &opts.subset {
+            Some(s) => Subset::parse(s)?.evaluate(frame)?,
+            None => vec![true; n],
+        };
+        let mut removed = Removed {
+            subset: keep.iter().filter(|k| !**k).count(),
+            ..Default::default()
+        };
+
+        let y_all = formula.outcome.eval(n, &|name: &str| frame.numeric(name))?;
+        let terms = evaluate_terms(frame, &formula.terms)?;
+        let (endog, instr) = match &formula.iv {
+            Some(iv) => (
+                evaluate_terms(frame, &iv.endogenous)?,
+                evaluate_terms(frame, &iv.instruments)?,
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        let fe_factors: Vec<Factor> = formula
+            .fixed_effects
+            .iter()
+            .map(|fe| grouping(frame, &fe.vars))
+            .collect::<Result<_>>()?;
+        let cluster_factors: Vec<Factor> = opts
+            .cluster
+            .iter()
+            .map(|c| grouping(frame, std::slice::from_ref(c)))
+            .collect::<Result<_>>()?;
+        let weights_all = match &opts.weights {
+            Some(w) => Some(frame.numeric(w)?.to_vec()),
+            None => None,
+        };
+
+        // Missing-value mask.
+        let missing_in = |i: usize| -> bool {
+            if y_all[i].is_nan() {
+                return true;
+            }
+            for t in terms.iter().chain(&endog).chain(&instr) {
+                let miss = match t {
+                    Evaluated::Num { values, .. } => values[i].is_nan(),
+                    Evaluated::Factor { factor, .. } => factor.codes[i] == Factor::MISSING,
+                };
+                if miss {
+                    return true;
+                }
+            }
+            fe_factors
+                .iter()
+                .chain(&cluster_factors)
+                .any(|f| f.codes[i] == Factor::MISSING)
+                || weights_all.as_ref().is_some_and(|w| w[i].is_nan())
+        };
+        for (i, k) in keep.iter_mut().enumerate() {
+            if *k && missing_in(i) {
+                *k = false;
+                removed.missing += 1;
+            }
+        }
+        if let Some(w) = &weights_all {
+            for (k, wi) in keep.iter_mut().zip(w) {
+                if *k && *wi <= 0.0 {
+                    *k = false;
+                    removed.nonpositive_weight += 1;
+                }
+            }
+        }
+        if !opts.keep_singletons && !fe_factors.is_empty() {
+            let codes: Vec<Vec<u32>> = fe_factors.iter().map(|f| f.codes.clone()).collect();
+            let levels: Vec<usize> = fe_factors.iter().map(|f| f.levels.len()).collect();
+            removed.singletons = drop_singletons(&codes, &levels, &mut keep);
+        }
+        let rows: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
+        let n_obs = rows.len();
+        if n_obs == 0 {
+            return Err(Error::estimation(format!(
+                "no observations left (of {n}: {} outside the subset, {} with missing values, {} singletons)",
+                removed.subset, removed.missing, removed.singletons
+            )));
+        }
+
+        let gather = |v: &[f64], out: &mut Vec<f64>| out.extend(rows.iter().map(|&i| v[i]));
+        let mut y = Vec::with_capacity(n_obs);
+        gather(&y_all, &mut y);
+
+        let intercept = formula.intercept && formula.fixed_effects.is_empty();
+        let mut x = Block::default();
+        if intercept {
+            x.names.push("(Intercept)".into());
+            x.data.extend(std::iter::repeat_n(1.0, n_obs));
+        }
+        let fill = |block: &mut Block, evaluated: &[Evaluated]| {
+            for t in evaluated {
+                match t {
+                    Evaluated::Num { label, values } => {
+                        block.names.push(label.clone());
+                        gather(values, &mut block.data);
+                    }
+                    Evaluated::Factor {
+                        var,
+                        reference,
+                        factor,
+                    } => {
+                        // Levels present in the sample, in level order.
+                        let mut present = vec![false; factor.levels.len()];
+                        rows.iter()
+                            .for_each(|&i| present[factor.codes[i] as usize] = true);
+                        let levels: Vec<usize> =
+                            (0..factor.levels.len()).filter(|&l| present[l]).collect();
+                        let reference = reference
+                            .as_ref()
+                            .and_then(|r| factor.levels.iter().position(|l| l == r))
+                            .or_else(|| levels.first().copied());
+                        for l in levels {
+                            if Some(l) == reference {
+                                continue;
+                            }
+                            block.names.push(format!("{var}::{}", factor.levels[l]));
+                            block.data.extend(
+                                rows.iter()
+                                    .map(|&i| f64::from(u8::from(factor.codes[i] as usize == l))),
+                            );
+                        }
+                    }
+                }
+            }
+        };
+        fill(&mut x, &terms);
+        let mut endogenous = Block::default();
+        fill(&mut endogenous, &endog);
+        let mut instruments = Block::default();
+        fill(&mut instruments, &instr);
+
+        for t in terms.iter().chain(&endog).chain(&instr) {
+            if let Evaluated::Factor {
+                var,
+                reference: Some(r),
+                factor,
+                ..
+            } = t
+            {
+                if !factor.levels.contains(r) {
+                    return Err(Error::Schema {
+                        path: frame.source.clone(),
+                        message: format!("column \"{var}\" has no level \"{r}\" (ref = \"{r}\")"),
+                    });
+                }
+            }
+        }
+
+        let mut fixed_effects = FixedEffects::default();
+        for (spec, f) in formula.fixed_effects.iter().zip(&fe_factors) {
+            let (codes, levels) = compact_codes(&f.codes, &rows);
+            fixed_effects.names.push(spec.label.clone());
+            fixed_effects.codes.push(codes);
+            fixed_effects.n_levels.push(levels);
+        }
+        let mut clusters = Vec::new();
+        let mut n_clusters = Vec::new();
+        for f in &cluster_factors {
+            let (codes, levels) = compact_codes(&f.codes, &rows);
+            clusters.push(codes);
+            n_clusters.push(levels);
+        }
+        let weights = weights_all.map(|w| {
+            let mut out = Vec::with_capacity(n_obs);
+            gather(&w, &mut out);
+            out
+        });
+        Ok(Design {
+            n_obs,
+            outcome: formula.outcome_label.clone(),
+            y,
+            x,
+            endogenous,
+            instruments,
+            fixed_effects,
+            cluster_names: opts.cluster.clone(),
+            clusters,
+            n_clusters,
+            weights,
+            removed,
+            rows,
+            intercept,
+        })
+    }
+}

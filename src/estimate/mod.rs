@@ -1,0 +1,264 @@
+//! Estimators and their common result type [`FitResult`].
+//!
+//! - [`ols`]: least squares with absorbed fixed effects, weights, and iid / HC1 / CR1 variances.
+//!
+//! Shared kernels: [`gram`] (X'X, threaded by faer), [`select_independent`] (the collinearity
+//! rule), [`coefficient_table`] (t, p and confidence intervals from a variance matrix).
+
+pub mod ols;
+
+use faer::{Mat, MatRef};
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::absorb::DemeanInfo;
+use crate::design::Removed;
+use crate::vcov::{ClusterDf, FixefK, VcovKind};
+
+pub use ols::{fit_ols, FitOptions};
+
+/// One row of the coefficient table.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Coefficient {
+    pub term: String,
+    pub estimate: f64,
+    pub std_error: f64,
+    /// t statistic (z for GLMs).
+    #[serde(rename = "t")]
+    pub t_stat: f64,
+    /// Two-sided p-value.
+    pub p: f64,
+    /// 95% confidence interval.
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+/// How the variance was computed.
+#[derive(Debug, Clone, Serialize)]
+pub struct VcovInfo {
+    #[serde(rename = "type")]
+    pub kind: VcovKind,
+    pub cluster: Vec<String>,
+    pub n_clusters: Vec<usize>,
+    pub fixef_k: FixefK,
+    pub cluster_df: ClusterDf,
+    /// K in the small-sample factor.
+    pub dof_k: usize,
+    /// Degrees of freedom of the t distribution.
+    pub df_t: usize,
+}
+
+/// Goodness of fit.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FitStats {
+    pub r2: f64,
+    pub adj_r2: f64,
+    /// Only with fixed effects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub within_r2: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adj_within_r2: Option<f64>,
+    /// sqrt(RSS / n).
+    pub rmse: f64,
+    pub rss: f64,
+}
+
+/// A fixed effect in the result.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixedEffectInfo {
+    pub name: String,
+    pub levels: usize,
+}
+
+/// A term that was dropped, and why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DroppedTerm {
+    pub term: String,
+    pub reason: String,
+}
+
+/// How fixed effects were absorbed (the slowest column).
+#[derive(Debug, Clone, Serialize)]
+pub struct AbsorbInfo {
+    pub method: crate::absorb::Method,
+    pub iterations: usize,
+    pub converged: bool,
+}
+
+impl AbsorbInfo {
+    /// Summarize per-column demeaning: the most iterations, converged only if all did.
+    pub fn summarize(infos: &[DemeanInfo]) -> Option<AbsorbInfo> {
+        let worst = infos.iter().max_by_key(|i| i.iterations)?;
+        Some(AbsorbInfo {
+            method: worst.method,
+            iterations: worst.iterations,
+            converged: infos.iter().all(|i| i.converged),
+        })
+    }
+}
+
+/// The result of an estimation: what `keju fit --format json` prints (schema `keju.fit/1`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FitResult {
+    pub keju_version: &'static str,
+    pub schema: &'static str,
+    /// `ols`, `iv`, `probit`, `logit`.
+    pub model: String,
+    pub formula: String,
+    pub outcome: String,
+    /// Data file.
+    pub data: String,
+    pub nobs: usize,
+    pub coefficients: Vec<Coefficient>,
+    pub vcov: VcovInfo,
+    pub fit: FitStats,
+    pub fixed_effects: Vec<FixedEffectInfo>,
+    pub removed: Removed,
+    pub dropped_terms: Vec<DroppedTerm>,
+    pub warnings: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub absorb: Option<AbsorbInfo>,
+    /// The variance matrix of the estimates, row-major, k × k in coefficient order.
+    pub vcov_matrix: Vec<Vec<f64>>,
+    /// Subset expression, when one was used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subset: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights: Option<String>,
+}
+
+/// Crate version written into every JSON result.
+pub const KEJU_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// `X'X` for `x` (n × k, column-major). **Complexity**: O(n k²), threaded by faer.
+pub fn gram(x: &[f64], n: usize, k: usize) -> Mat<f64> {
+    let m = MatRef::from_column_major_slice(x, n, k);
+    m.transpose() * m
+}
+
+/// `X'y`. **Shapes**: `x` n × k column-major, `y` n; result k.
+pub fn cross(x: &[f64], n: usize, k: usize, y: &[f64]) -> Vec<f64> {
+    (0..k)
+        .map(|j| {
+            x[j * n..(j + 1) * n]
+                .iter()
+                .zip(y)
+                .map(|(a, b)| a * b)
+                .sum()
+        })
+        .collect()
+}
+
+/// Indices of the columns kept by the collinearity rule, in order.
+///
+/// Sequential Cholesky of `g` (k × k, symmetric): column j is dropped when its squared norm
+/// left after projecting on the kept earlier columns is below `tol` times its own squared norm
+/// (i.e. R² of j on the earlier columns above 1 − tol), or when its norm is zero. Earlier
+/// columns win, as in Stata and fixest.
+pub fn select_independent(g: &Mat<f64>, tol: f64) -> Vec<usize> {
+    let k = g.nrows();
+    let mut kept: Vec<usize> = Vec::new();
+    // l[j][p] for kept p: row j of the Cholesky factor restricted to kept columns.
+    let mut l = vec![vec![0.0; k]; k];
+    for j in 0..k {
+        let gjj = g[(j, j)];
+        if gjj <= 0.0 || !gjj.is_finite() {
+            continue;
+        }
+        for (pi, &m) in kept.iter().enumerate() {
+            let mut s = g[(j, m)];
+            for &p in &kept[..pi] {
+                s -= l[j][p] * l[m][p];
+            }
+            l[j][m] = s / l[m][m];
+        }
+        let d = gjj - kept.iter().map(|&m| l[j][m] * l[j][m]).sum::<f64>();
+        if d > tol * gjj {
+            l[j][j] = d.sqrt();
+            kept.push(j);
+        }
+    }
+    kept
+}
+
+/// Inverse of a symmetric positive-definite matrix by Cholesky.
+///
+/// **Errors**: `None` when the matrix is not positive definite.
+pub fn spd_inverse(g: &Mat<f64>) -> Option<Mat<f64>> {
+    use faer::linalg::solvers::DenseSolveCore;
+    let llt = g.llt(faer::Side::Lower).ok()?;
+    Some(llt.inverse())
+}
+
+/// Sub-matrix of `g` on `idx` × `idx`.
+pub fn submatrix(g: &Mat<f64>, idx: &[usize]) -> Mat<f64> {
+    Mat::from_fn(idx.len(), idx.len(), |i, j| g[(idx[i], idx[j])])
+}
+
+/// Build the coefficient table: t = b/se, two-sided p from Student's t with `df` degrees of
+/// freedom (the normal distribution when `df` is `None`), 95% intervals.
+pub fn coefficient_table(
+    names: &[String],
+    beta: &[f64],
+    vcov: &Mat<f64>,
+    df: Option<usize>,
+) -> Vec<Coefficient> {
+    let dist = df.map(|d| StudentsT::new(0.0, 1.0, d as f64).expect("df > 0"));
+    let normal = statrs::distribution::Normal::new(0.0, 1.0).expect("standard normal");
+    let q = match &dist {
+        Some(t) => t.inverse_cdf(0.975),
+        None => normal.inverse_cdf(0.975),
+    };
+    names
+        .iter()
+        .zip(beta)
+        .enumerate()
+        .map(|(j, (name, b))| {
+            let var = vcov[(j, j)];
+            let se = if var > 0.0 { var.sqrt() } else { 0.0 };
+            let t = if se > 0.0 { b / se } else { f64::NAN };
+            let p = match &dist {
+                _ if t.is_nan() => f64::NAN,
+                Some(d) => 2.0 * d.sf(t.abs()),
+                None => 2.0 * normal.sf(t.abs()),
+            };
+            Coefficient {
+                term: name.clone(),
+                estimate: *b,
+                std_error: se,
+                t_stat: t,
+                p,
+                ci_low: b - q * se,
+                ci_high: b + q * se,
+            }
+        })
+        .collect()
+}
+
+/// Row-major copy of a matrix, for JSON.
+pub fn to_rows(m: &Mat<f64>) -> Vec<Vec<f64>> {
+    (0..m.nrows())
+        .map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collinear_column_dropped_later_one() {
+        // columns: a, 2a, b
+        let n = 5;
+        let a = [1.0, 2.0, 3.0, 4.0, 6.0];
+        let b = [1.0, 0.0, 1.0, 0.0, 1.0];
+        let x: Vec<f64> = a
+            .iter()
+            .chain(a.iter().map(|v| 2.0 * v).collect::<Vec<_>>().iter())
+            .chain(&b)
+            .copied()
+            .collect();
+        let g = gram(&x, n, 3);
+        assert_eq!(select_independent(&g, 1e-10), vec![0, 2]);
+    }
+}

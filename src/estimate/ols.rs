@@ -1,0 +1,363 @@
+//! Least squares with absorbed fixed effects (the within estimator), analytic weights, and
+//! iid / HC1 / CR1 variances: what `keju fit` runs.
+//!
+//! Steps: build the sample ([`Design::build`]); centre (intercept models) or demean (fixed
+//! effects) `y` and `X` in one column-major buffer, columns in parallel; scale by √w; drop
+//! regressors absorbed by the fixed effects or collinear with earlier ones, naming each; solve
+//! the normal equations by Cholesky; form scores `x̃ᵢ eᵢ` and the variance.
+//!
+//! **Source**: Frisch-Waugh-Lovell; conventions of reghdfe (Correia 2017) and fixest
+//! (Bergé 2018); formulas in `docs/conventions.md`.
+
+use faer::Mat;
+
+use super::{
+    coefficient_table, cross, gram, select_independent, spd_inverse, submatrix, to_rows,
+    AbsorbInfo, DroppedTerm, FitResult, FitStats, FixedEffectInfo, VcovInfo, KEJU_VERSION,
+};
+use crate::absorb::{DemeanOptions, Demeaner};
+use crate::data::Frame;
+use crate::design::{Design, DesignOptions};
+use crate::error::{Error, Result};
+use crate::formula::Formula;
+use crate::vcov::{self, ssc, ClusterDf, FixefK, VcovInput, VcovKind};
+
+/// Options of `keju fit`, validated.
+#[derive(Debug, Clone)]
+pub struct FitOptions {
+    /// `None`: cluster when `cluster` is given, iid otherwise (Stata/reghdfe default).
+    pub vcov: Option<VcovKind>,
+    /// One or two cluster variables.
+    pub cluster: Vec<String>,
+    pub fixef_k: FixefK,
+    pub cluster_df: ClusterDf,
+    pub keep_singletons: bool,
+    pub subset: Option<String>,
+    /// Analytic weights column.
+    pub weights: Option<String>,
+    pub demean: DemeanOptions,
+    /// Collinearity tolerance (see [`select_independent`]); default 1e-10.
+    pub collin_tol: f64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            vcov: None,
+            cluster: Vec::new(),
+            fixef_k: FixefK::default(),
+            cluster_df: ClusterDf::default(),
+            keep_singletons: false,
+            subset: None,
+            weights: None,
+            demean: DemeanOptions::default(),
+            collin_tol: 1e-10,
+        }
+    }
+}
+
+impl FitOptions {
+    /// The variance kind after applying the defaults.
+    ///
+    /// **Errors**: [`Error::Usage`] for `cluster` without variables, variables with another
+    /// kind, or more than two cluster variables.
+    pub fn vcov_kind(&self) -> Result<VcovKind> {
+        if self.cluster.len() > 2 {
+            return Err(Error::usage(
+                "at most two cluster variables (two-way clustering)",
+            ));
+        }
+        match (self.vcov, self.cluster.is_empty()) {
+            (None, true) => Ok(VcovKind::Iid),
+            (None, false) | (Some(VcovKind::Cluster), false) => Ok(VcovKind::Cluster),
+            (Some(VcovKind::Cluster), true) => {
+                Err(Error::usage("--vcov cluster needs --cluster COL[,COL]"))
+            }
+            (Some(kind), false) => Err(Error::usage(format!(
+                "--cluster was given with --vcov {}; clustering needs --vcov cluster",
+                kind.name()
+            ))),
+            (Some(kind), true) => Ok(kind),
+        }
+    }
+
+    /// The sample options for [`Design::build`].
+    pub fn design_options(&self) -> DesignOptions {
+        DesignOptions {
+            subset: self.subset.clone(),
+            cluster: self.cluster.clone(),
+            weights: self.weights.clone(),
+            keep_singletons: self.keep_singletons,
+        }
+    }
+}
+
+/// Fit a linear model by least squares.
+///
+/// **Errors**: everything [`Design::build`] reports; [`Error::Usage`] from
+/// [`FitOptions::vcov_kind`]; [`Error::Estimation`] when the IV part is present (use the IV
+/// estimator) or too few observations remain.
+pub fn fit_ols(frame: &Frame, formula: &Formula, opts: &FitOptions) -> Result<FitResult> {
+    if formula.iv.is_some() {
+        return Err(Error::estimation(
+            "this formula has an IV part (endog ~ instruments); IV estimation is not available in this build",
+        ));
+    }
+    let kind = opts.vcov_kind()?;
+    let design = Design::build(frame, formula, &opts.design_options())?;
+    estimate(&design, formula, opts, kind, &frame.source)
+}
+
+/// Weighted mean of a column.
+fn wmean(x: &[f64], w: Option<&[f64]>) -> f64 {
+    match w {
+        Some(w) => {
+            let sw: f64 = w.iter().sum();
+            x.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / sw
+        }
+        None => x.iter().sum::<f64>() / x.len() as f64,
+    }
+}
+
+/// Weighted sum of squares around the weighted mean.
+fn wss_centered(x: &[f64], w: Option<&[f64]>) -> f64 {
+    let m = wmean(x, w);
+    match w {
+        Some(w) => x.iter().zip(w).map(|(a, b)| b * (a - m).powi(2)).sum(),
+        None => x.iter().map(|a| (a - m).powi(2)).sum(),
+    }
+}
+
+/// Least squares on a built design.
+///
+/// **Shapes**: uses `design.y` (n), `design.x` (n × k).
+pub fn estimate(
+    design: &Design,
+    formula: &Formula,
+    opts: &FitOptions,
+    kind: VcovKind,
+    source: &str,
+) -> Result<FitResult> {
+    let n = design.n_obs;
+    let k = design.x.names.len();
+    let w = design.weights.as_deref();
+    let fe = &design.fixed_effects;
+    let has_fe = !fe.is_empty();
+    let p = k + 1;
+
+    // One buffer: column 0 = y, then the regressors.
+    let mut buf = Vec::with_capacity(n * p);
+    buf.extend_from_slice(&design.y);
+    buf.extend_from_slice(&design.x.data);
+    let tss = if has_fe || design.intercept {
+        wss_centered(&design.y, w)
+    } else {
+        match w {
+            Some(w) => design.y.iter().zip(w).map(|(a, b)| b * a * a).sum(),
+            None => design.y.iter().map(|a| a * a).sum(),
+        }
+    };
+    let ss_before: Vec<f64> = (1..p)
+        .map(|j| wss_centered(&buf[j * n..(j + 1) * n], w))
+        .collect();
+    let mut means = vec![0.0; p];
+    let mut absorb = None;
+    if has_fe {
+        let infos = Demeaner::new(fe, w, opts.demean).demean_columns(&mut buf, n);
+        absorb = AbsorbInfo::summarize(&infos);
+    } else if design.intercept {
+        // Centre every column but the intercept (column 1 of the buffer).
+        for j in (0..p).filter(|&j| j != 1) {
+            let col = &mut buf[j * n..(j + 1) * n];
+            means[j] = wmean(col, w);
+            col.iter_mut().for_each(|v| *v -= means[j]);
+        }
+    }
+    if let Some(w) = w {
+        for col in buf.chunks_mut(n) {
+            col.iter_mut().zip(w).for_each(|(v, wi)| *v *= wi.sqrt());
+        }
+    }
+    let (ys, xs) = buf.split_at(n);
+
+    // Regressors absorbed by the fixed effects.
+    let mut dropped = Vec::new();
+    let mut candidates = Vec::new();
+    for j in 0..k {
+        let col = &xs[j * n..(j + 1) * n];
+        let ss_after: f64 = col.iter().map(|v| v * v).sum();
+        let is_intercept = design.intercept && j == 0;
+        if has_fe && (ss_before[j] == 0.0 || ss_after <= opts.collin_tol * ss_before[j]) {
+            dropped.push(DroppedTerm {
+                term: design.x.names[j].clone(),
+                reason: "collinear with the fixed effects".into(),
+            });
+        } else if !is_intercept && !has_fe && design.intercept && ss_before[j] == 0.0 {
+            dropped.push(DroppedTerm {
+                term: design.x.names[j].clone(),
+                reason: "constant (collinear with the intercept)".into(),
+            });
+        } else {
+            candidates.push(j);
+        }
+    }
+    let g_all = gram(xs, n, k);
+    let g_cand = submatrix(&g_all, &candidates);
+    let kept_local = select_independent(&g_cand, opts.collin_tol);
+    let kept: Vec<usize> = kept_local.iter().map(|&i| candidates[i]).collect();
+    for j in &candidates {
+        if !kept.contains(j) {
+            dropped.push(DroppedTerm {
+                term: design.x.names[*j].clone(),
+                reason: "collinear with other regressors".into(),
+            });
+        }
+    }
+    let kk = kept.len();
+    let fe_params = fe.n_params();
+    let k_full = kk + fe_params;
+    if n <= k_full {
+        return Err(Error::estimation(format!(
+            "{n} observations for {k_full} parameters ({kk} coefficients, {fe_params} fixed-effect levels): nothing left to estimate the variance"
+        )));
+    }
+    let g = submatrix(&g_all, &kept);
+    let bread = if kk > 0 {
+        spd_inverse(&g).ok_or_else(|| {
+            Error::estimation("X'X is not positive definite after dropping collinear terms")
+        })?
+    } else {
+        Mat::zeros(0, 0)
+    };
+    let xty_all = cross(xs, n, k, ys);
+    let xty: Vec<f64> = kept.iter().map(|&j| xty_all[j]).collect();
+    let beta_star: Vec<f64> = (0..kk)
+        .map(|i| (0..kk).map(|j| bread[(i, j)] * xty[j]).sum())
+        .collect();
+    let mut resid = ys.to_vec();
+    for (b, &j) in beta_star.iter().zip(&kept) {
+        let col = &xs[j * n..(j + 1) * n];
+        resid.iter_mut().zip(col).for_each(|(e, x)| *e -= b * x);
+    }
+    let rss: f64 = resid.iter().map(|e| e * e).sum();
+    let within_tss: f64 = ys.iter().map(|v| v * v).sum();
+
+    // Scores x̃ᵢ eᵢ (already √w-scaled on both sides: wᵢ x̃ᵢ eᵢ).
+    let mut scores = Vec::with_capacity(n * kk);
+    for &j in &kept {
+        let col = &xs[j * n..(j + 1) * n];
+        scores.extend(col.iter().zip(&resid).map(|(x, e)| x * e));
+    }
+    let nested: Vec<usize> = if kind == VcovKind::Cluster {
+        (0..fe.len())
+            .filter(|&q| design.clusters.iter().any(|c| fe.is_nested_in(q, c)))
+            .map(|q| fe.n_levels[q])
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let dof_k = ssc::dof_k(kk, fe_params, &nested, opts.fixef_k);
+    let v = vcov::compute(
+        &bread,
+        &scores,
+        &VcovInput {
+            kind,
+            clusters: &design.clusters,
+            n_clusters: &design.n_clusters,
+            cluster_df: opts.cluster_df,
+            n_obs: n,
+            dof_k,
+            rss,
+            bread_is_vcov: false,
+        },
+    );
+    let mut vmat = v.matrix;
+    let mut beta = beta_star;
+    if design.intercept && kept.first() == Some(&0) {
+        // Undo the centring: a = ȳ + a* − Σ x̄ⱼ bⱼ and V = A V* A'.
+        let xbar: Vec<f64> = kept.iter().map(|&j| means[j + 1]).collect();
+        beta[0] += means[0] - (1..kk).map(|i| xbar[i] * beta[i]).sum::<f64>();
+        let a = Mat::from_fn(kk, kk, |i, j| {
+            if i == 0 && j > 0 {
+                -xbar[j]
+            } else if i == j {
+                1.0
+            } else {
+                0.0
+            }
+        });
+        vmat = &a * &vmat * a.transpose();
+    }
+    let names: Vec<String> = kept.iter().map(|&j| design.x.names[j].clone()).collect();
+    let coefficients = coefficient_table(&names, &beta, &vmat, Some(v.df_t));
+
+    let nf = n as f64;
+    let r2 = 1.0 - rss / tss;
+    let adj_r2 = if has_fe || design.intercept {
+        1.0 - (1.0 - r2) * (nf - 1.0) / (nf - k_full as f64)
+    } else {
+        1.0 - (1.0 - r2) * nf / (nf - kk as f64)
+    };
+    let (within_r2, adj_within_r2) = if has_fe {
+        let wr2 = 1.0 - rss / within_tss;
+        let fp = fe_params as f64;
+        (
+            Some(wr2),
+            Some(1.0 - (1.0 - wr2) * (nf - fp) / (nf - fp - kk as f64)),
+        )
+    } else {
+        (None, None)
+    };
+    let mut warnings = v.warnings;
+    if let Some(a) = &absorb {
+        if !a.converged {
+            warnings.push(format!(
+                "fixed-effect demeaning did not converge in {} iterations; estimates may be inaccurate",
+                a.iterations
+            ));
+        }
+    }
+    Ok(FitResult {
+        keju_version: KEJU_VERSION,
+        schema: "keju.fit/1",
+        model: "ols".into(),
+        formula: formula.text.clone(),
+        outcome: design.outcome.clone(),
+        data: source.to_string(),
+        nobs: n,
+        coefficients,
+        vcov: VcovInfo {
+            kind,
+            cluster: design.cluster_names.clone(),
+            n_clusters: design.n_clusters.clone(),
+            fixef_k: opts.fixef_k,
+            cluster_df: opts.cluster_df,
+            dof_k,
+            df_t: v.df_t,
+        },
+        fit: FitStats {
+            r2,
+            adj_r2,
+            within_r2,
+            adj_within_r2,
+            rmse: (rss / nf).sqrt(),
+            rss,
+        },
+        fixed_effects: fe
+            .names
+            .iter()
+            .zip(&fe.n_levels)
+            .map(|(name, levels)| FixedEffectInfo {
+                name: name.clone(),
+                levels: *levels,
+            })
+            .collect(),
+        removed: design.removed,
+        dropped_terms: dropped,
+        warnings,
+        absorb,
+        vcov_matrix: to_rows(&vmat),
+        subset: opts.subset.clone(),
+        weights: opts.weights.clone(),
+    })
+}

@@ -1,0 +1,143 @@
+//! Plain-text summaries in the spirit of fixest's `summary` and Stata's regression output.
+
+use std::fmt::Write;
+
+use crate::estimate::FitResult;
+
+/// Stars for a p-value: `***` < 0.01, `**` < 0.05, `*` < 0.10.
+pub fn stars(p: f64) -> &'static str {
+    if p < 0.01 {
+        "***"
+    } else if p < 0.05 {
+        "**"
+    } else if p < 0.10 {
+        "*"
+    } else {
+        ""
+    }
+}
+
+fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return "NaN".into();
+    }
+    let a = x.abs();
+    if a != 0.0 && !(1e-4..1e7).contains(&a) {
+        format!("{x:.4e}")
+    } else {
+        format!("{x:.6}")
+    }
+}
+
+/// A readable summary of a fit: header, coefficient table, fit statistics, notes.
+pub fn fit_summary(r: &FitResult) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} estimation, outcome: {}",
+        r.model.to_uppercase(),
+        r.outcome
+    );
+    let _ = writeln!(s, "formula: {}", r.formula);
+    let _ = writeln!(s, "data: {}    observations: {}", r.data, r.nobs);
+    if !r.fixed_effects.is_empty() {
+        let fes: Vec<String> = r
+            .fixed_effects
+            .iter()
+            .map(|f| format!("{} ({})", f.name, f.levels))
+            .collect();
+        let _ = writeln!(s, "fixed effects: {}", fes.join(", "));
+    }
+    let v = &r.vcov;
+    let se_desc = match v.kind {
+        crate::vcov::VcovKind::Iid => "iid".to_string(),
+        crate::vcov::VcovKind::Hetero => "heteroskedasticity-robust (HC1)".to_string(),
+        crate::vcov::VcovKind::Cluster => {
+            let parts: Vec<String> = v
+                .cluster
+                .iter()
+                .zip(&v.n_clusters)
+                .map(|(c, g)| format!("{c} ({g})"))
+                .collect();
+            format!("clustered by {}", parts.join(" and "))
+        }
+    };
+    let _ = writeln!(
+        s,
+        "standard errors: {se_desc}; K = {} (fixef-k {}), t df = {}",
+        v.dof_k,
+        v.fixef_k.name(),
+        v.df_t
+    );
+    let _ = writeln!(s);
+    let width = r
+        .coefficients
+        .iter()
+        .map(|c| c.term.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let _ = writeln!(
+        s,
+        "{:<width$}  {:>14}  {:>14}  {:>9}  {:>10}",
+        "term", "estimate", "std. error", "t", "Pr(>|t|)"
+    );
+    for c in &r.coefficients {
+        let pad = width - c.term.chars().count();
+        let _ = writeln!(
+            s,
+            "{}{}  {:>14}  {:>14}  {:>9.3}  {:>10.3e} {}",
+            c.term,
+            " ".repeat(pad),
+            num(c.estimate),
+            num(c.std_error),
+            c.t_stat,
+            c.p,
+            stars(c.p)
+        );
+    }
+    let _ = writeln!(s, "---");
+    let _ = writeln!(s, "signif. codes: *** 0.01  ** 0.05  * 0.10");
+    let f = &r.fit;
+    let _ = write!(s, "R2: {:.6}   adj. R2: {:.6}", f.r2, f.adj_r2);
+    if let (Some(w), Some(aw)) = (f.within_r2, f.adj_within_r2) {
+        let _ = write!(s, "   within R2: {w:.6}   adj. within R2: {aw:.6}");
+    }
+    let _ = writeln!(s, "   RMSE: {}", num(f.rmse));
+    let rm = &r.removed;
+    let mut notes = Vec::new();
+    if rm.subset > 0 {
+        notes.push(format!("{} rows outside the subset", rm.subset));
+    }
+    if rm.missing > 0 {
+        notes.push(format!("{} rows with missing values", rm.missing));
+    }
+    if rm.nonpositive_weight > 0 {
+        notes.push(format!("{} rows with weight <= 0", rm.nonpositive_weight));
+    }
+    if rm.singletons > 0 {
+        notes.push(format!("{} singleton rows", rm.singletons));
+    }
+    if rm.separation > 0 {
+        notes.push(format!("{} rows perfectly predicted", rm.separation));
+    }
+    if !notes.is_empty() {
+        let _ = writeln!(s, "removed: {}", notes.join(", "));
+    }
+    for d in &r.dropped_terms {
+        let _ = writeln!(s, "dropped: {} ({})", d.term, d.reason);
+    }
+    if let Some(a) = &r.absorb {
+        let _ = writeln!(
+            s,
+            "absorb: {:?}, {} iterations{}",
+            a.method,
+            a.iterations,
+            if a.converged { "" } else { " (NOT converged)" }
+        );
+    }
+    for w in &r.warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
+    s
+}

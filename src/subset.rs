@@ -1,0 +1,371 @@
+//! Row filters such as `year == 1995`, `province != "北京"`, `size > 20 & lev < 0.9`.
+//!
+//! Grammar: comparisons `operand OP operand` with `==, !=, <, <=, >, >=`, combined with `&`
+//! (and), `|` (or), `!` (not) and parentheses; `&&` and `||` are accepted too. An operand is a
+//! column name (backticks for names with spaces or symbols), a number, or a quoted string.
+//!
+//! Missing values: a comparison involving a missing cell is false, so `!(x > 1)` keeps rows
+//! where `x` is missing (as in Stata's `if !(x > 1)` minus its missing-as-infinity rule). Rows
+//! excluded by a subset are counted as `subset` in every result.
+
+use crate::data::{Column, Frame};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Name(String),
+    Num(f64),
+    Str(String),
+    Op(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Operand {
+    Column(String),
+    Num(f64),
+    Str(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Node {
+    Cmp(Operand, &'static str, Operand),
+    And(Box<Node>, Box<Node>),
+    Or(Box<Node>, Box<Node>),
+    Not(Box<Node>),
+}
+
+/// A parsed row filter.
+#[derive(Debug, Clone)]
+pub struct Subset {
+    text: String,
+    root: Node,
+}
+
+fn err(text: &str, message: impl Into<String>) -> Error {
+    Error::Formula {
+        formula: text.to_string(),
+        position: 1,
+        message: format!("subset: {}", message.into()),
+    }
+}
+
+const OPS: [&str; 12] = [
+    "==", "!=", "<=", ">=", "&&", "||", "<", ">", "&", "|", "!", "(",
+];
+
+fn lex(text: &str) -> Result<Vec<Tok>> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c == ')' {
+            out.push(Tok::Op(")"));
+            i += 1;
+            continue;
+        }
+        let rest: String = chars[i..chars.len().min(i + 2)].iter().collect();
+        if let Some(op) = OPS.iter().find(|op| rest.starts_with(**op)) {
+            out.push(Tok::Op(match *op {
+                "&&" => "&",
+                "||" => "|",
+                o => o,
+            }));
+            i += op.chars().count();
+            continue;
+        }
+        if c == '=' {
+            return Err(err(text, "use \"==\" to compare"));
+        }
+        if c == '"' || c == '\'' || c == '`' {
+            let end = chars[i + 1..]
+                .iter()
+                .position(|d| *d == c)
+                .ok_or_else(|| err(text, format!("unclosed {c}")))?;
+            let s: String = chars[i + 1..i + 1 + end].iter().collect();
+            out.push(if c == '`' { Tok::Name(s) } else { Tok::Str(s) });
+            i += end + 2;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && !chars[i].is_whitespace() && !"=!<>&|()\"'`".contains(chars[i]) {
+            i += 1;
+        }
+        let word: String = chars[start..i].iter().collect();
+        let first = word.chars().next().unwrap_or(' ');
+        if first.is_ascii_digit() || first == '.' || first == '-' {
+            let x = word
+                .parse::<f64>()
+                .map_err(|_| err(text, format!("\"{word}\" is not a number")))?;
+            out.push(Tok::Num(x));
+        } else {
+            out.push(Tok::Name(word));
+        }
+    }
+    Ok(out)
+}
+
+struct P<'a> {
+    text: &'a str,
+    toks: Vec<Tok>,
+    pos: usize,
+}
+
+impl P<'_> {
+    fn peek_op(&self, op: &str) -> bool {
+        matches!(self.toks.get(self.pos), Some(Tok::Op(o)) if *o == op)
+    }
+    fn or(&mut self) -> Result<Node> {
+        let mut n = self.and()?;
+        while self.peek_op("|") {
+            self.pos += 1;
+            n = Node::Or(Box::new(n), Box::new(self.and()?));
+        }
+        Ok(n)
+    }
+    fn and(&mut self) -> Result<Node> {
+        let mut n = self.not()?;
+        while self.peek_op("&") {
+            self.pos += 1;
+            n = Node::And(Box::new(n), Box::new(self.not()?));
+        }
+        Ok(n)
+    }
+    fn not(&mut self) -> Result<Node> {
+        if self.peek_op("!") {
+            self.pos += 1;
+            return Ok(Node::Not(Box::new(self.not()?)));
+        }
+        if self.peek_op("(") {
+            self.pos += 1;
+            let n = self.or()?;
+            if !self.peek_op(")") {
+                return Err(err(self.text, "expected \")\""));
+            }
+            self.pos += 1;
+            return Ok(n);
+        }
+        let a = self.operand()?;
+        let op = match self.toks.get(self.pos) {
+            Some(Tok::Op(o)) if ["==", "!=", "<", "<=", ">", ">="].contains(o) => *o,
+            _ => {
+                return Err(err(
+                    self.text,
+                    "expected a comparison (==, !=, <, <=, >, >=)",
+                ))
+            }
+        };
+        self.pos += 1;
+        let b = self.operand()?;
+        Ok(Node::Cmp(a, op, b))
+    }
+    fn operand(&mut self) -> Result<Operand> {
+        let t = self.toks.get(self.pos).cloned();
+        self.pos += 1;
+        match t {
+            Some(Tok::Name(n)) => Ok(Operand::Column(n)),
+            Some(Tok::Num(x)) => Ok(Operand::Num(x)),
+            Some(Tok::Str(s)) => Ok(Operand::Str(s)),
+            _ => Err(err(self.text, "expected a column, number or quoted string")),
+        }
+    }
+}
+
+impl Subset {
+    /// Parse a filter. **Errors**: [`Error::Formula`] describing the problem.
+    pub fn parse(text: &str) -> Result<Subset> {
+        let toks = lex(text)?;
+        if toks.is_empty() {
+            return Err(err(text, "the expression is empty"));
+        }
+        let mut p = P { text, toks, pos: 0 };
+        let root = p.or()?;
+        if p.pos < p.toks.len() {
+            return Err(err(text, "unexpected text after the expression"));
+        }
+        Ok(Subset {
+            text: text.to_string(),
+            root,
+        })
+    }
+
+    /// The filter as given.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Columns the filter reads.
+    pub fn columns(&self) -> Vec<String> {
+        fn walk(n: &Node, out: &mut Vec<String>) {
+            match n {
+                Node::Cmp(a, _, b) => {
+                    for o in [a, b] {
+                        if let Operand::Column(c) = o {
+                            if !out.contains(c) {
+                                out.push(c.clone());
+                            }
+                        }
+                    }
+                }
+                Node::And(a, b) | Node::Or(a, b) => {
+                    walk(a, out);
+                    walk(b, out);
+                }
+                Node::Not(a) => walk(a, out),
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.root, &mut out);
+        out
+    }
+
+    /// Evaluate on every row: `true` keeps the row.
+    ///
+    /// **Errors**: [`Error::ColumnNotFound`]; [`Error::Formula`] when a text column is
+    /// compared with `<`/`>`.
+    pub fn evaluate(&self, frame: &Frame) -> Result<Vec<bool>> {
+        self.eval_node(&self.root, frame)
+    }
+
+    fn eval_node(&self, n: &Node, frame: &Frame) -> Result<Vec<bool>> {
+        Ok(match n {
+            Node::And(a, b) => {
+                let mut x = self.eval_node(a, frame)?;
+                let y = self.eval_node(b, frame)?;
+                x.iter_mut().zip(y).for_each(|(p, q)| *p = *p && q);
+                x
+            }
+            Node::Or(a, b) => {
+                let mut x = self.eval_node(a, frame)?;
+                let y = self.eval_node(b, frame)?;
+                x.iter_mut().zip(y).for_each(|(p, q)| *p = *p || q);
+                x
+            }
+            Node::Not(a) => self.eval_node(a, frame)?.into_iter().map(|v| !v).collect(),
+            Node::Cmp(a, op, b) => self.compare(a, op, b, frame)?,
+        })
+    }
+
+    fn compare(&self, a: &Operand, op: &str, b: &Operand, frame: &Frame) -> Result<Vec<bool>> {
+        let n = frame.n_rows();
+        let text_cmp = matches!(a, Operand::Str(_)) || matches!(b, Operand::Str(_));
+        let is_text_col = |o: &Operand| -> Result<bool> {
+            Ok(match o {
+                Operand::Column(c) => matches!(frame.column(c)?, Column::Str(_)),
+                _ => false,
+            })
+        };
+        if text_cmp || is_text_col(a)? || is_text_col(b)? {
+            if !matches!(op, "==" | "!=") {
+                return Err(err(
+                    &self.text,
+                    format!("\"{op}\" compares numbers; text takes == or !="),
+                ));
+            }
+            let cell = |o: &Operand, i: usize| -> Result<Option<String>> {
+                Ok(match o {
+                    Operand::Column(c) => frame.column(c)?.cell_text(i),
+                    Operand::Num(x) => Some(crate::data::format_number(*x)),
+                    Operand::Str(s) => Some(s.clone()),
+                })
+            };
+            let mut out = Vec::with_capacity(n);
+            for i in 0..n {
+                let (x, y) = (cell(a, i)?, cell(b, i)?);
+                out.push(match (x, y) {
+                    (Some(x), Some(y)) => (x == y) == (op == "=="),
+                    _ => false,
+                });
+            }
+            return Ok(out);
+        }
+        let values = |o: &Operand| -> Result<Vec<f64>> {
+            Ok(match o {
+                Operand::Column(c) => frame.numeric(c)?.to_vec(),
+                Operand::Num(x) => vec![*x; n],
+                Operand::Str(_) => unreachable!("text operands handled above"),
+            })
+        };
+        let (x, y) = (values(a)?, values(b)?);
+        Ok(x.iter()
+            .zip(&y)
+            .map(|(p, q)| {
+                if p.is_nan() || q.is_nan() {
+                    return false;
+                }
+                match op {
+                    "==" => p == q,
+                    "!=" => p != q,
+                    "<" => p < q,
+                    "<=" => p <= q,
+                    ">" => p > q,
+                    _ => p >= q,
+                }
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame() -> Frame {
+        let mut f = Frame::new("mem");
+        f.set_column("year", Column::Num(vec![1995.0, 1985.0, 1995.0, f64::NAN]));
+        f.set_column("size", Column::Num(vec![21.0, 22.0, 19.0, 25.0]));
+        f.set_column(
+            "province",
+            Column::Str(vec![
+                Some("北京".into()),
+                Some("上海".into()),
+                None,
+                Some("北京".into()),
+            ]),
+        );
+        f
+    }
+
+    #[test]
+    fn comparisons_and_logic() {
+        let f = frame();
+        let e = |s: &str| Subset::parse(s).unwrap().evaluate(&f).unwrap();
+        assert_eq!(e("year == 1995"), vec![true, false, true, false]);
+        assert_eq!(e("province != \"北京\""), vec![false, true, false, false]);
+        assert_eq!(
+            e("size > 20 & year == 1995"),
+            vec![true, false, false, false]
+        );
+        assert_eq!(
+            e("size > 24 | (year < 1990)"),
+            vec![false, true, false, true]
+        );
+        assert_eq!(e("!(size > 20)"), vec![false, false, true, false]);
+        assert_eq!(
+            e("size >= 21 && size <= 22"),
+            vec![true, true, false, false]
+        );
+    }
+
+    #[test]
+    fn errors() {
+        let f = frame();
+        assert!(Subset::parse("year = 1995").is_err());
+        assert!(Subset::parse("year ==").is_err());
+        assert!(Subset::parse("(year == 1").is_err());
+        assert!(Subset::parse("").is_err());
+        let e = Subset::parse("yaer == 1")
+            .unwrap()
+            .evaluate(&f)
+            .unwrap_err();
+        assert!(e.to_string().contains("yaer"));
+        assert!(Subset::parse("province > \"a\"")
+            .unwrap()
+            .evaluate(&f)
+            .is_err());
+    }
+}
