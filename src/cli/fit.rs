@@ -59,6 +59,10 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 1e-10)]
     pub tol: f64,
 
+    /// Print wall time per phase (load, sample, demean, solve, vcov) to stderr.
+    #[arg(long)]
+    pub timings: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = FitFormat::Text)]
     pub format: FitFormat,
@@ -96,8 +100,17 @@ pub fn run(args: &FitArgs) -> keju::Result<()> {
     let opts = args.options()?;
     opts.vcov_kind()?;
     let formula = Formula::parse(&args.formula)?;
+    let t0 = std::time::Instant::now();
     let frame = Frame::load(&args.data)?;
+    let load_time = t0.elapsed().as_secs_f64();
     let result = fit_ols(&frame, &formula, &opts)?;
+    if args.timings {
+        eprintln!("timing load    {load_time:>9.4} s");
+        for (phase, secs) in &result.timings {
+            eprintln!("timing {phase:<7} {secs:>9.4} s");
+        }
+        eprintln!("timing total   {:>9.4} s", t0.elapsed().as_secs_f64());
+    }
     for w in &result.warnings {
         eprintln!("warning: {w}");
     }

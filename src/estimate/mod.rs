@@ -125,6 +125,10 @@ pub struct FitResult {
     pub subset: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weights: Option<String>,
+    /// Wall time per phase in seconds (`sample`, `demean`, `solve`, `vcov`), for `--timings`;
+    /// not part of the JSON schema.
+    #[serde(skip)]
+    pub timings: Vec<(&'static str, f64)>,
 }
 
 /// Crate version written into every JSON result.

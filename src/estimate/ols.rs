@@ -104,8 +104,12 @@ pub fn fit_ols(frame: &Frame, formula: &Formula, opts: &FitOptions) -> Result<Fi
         ));
     }
     let kind = opts.vcov_kind()?;
+    let t0 = std::time::Instant::now();
     let design = Design::build(frame, formula, &opts.design_options())?;
-    estimate(&design, formula, opts, kind, &frame.source)
+    let sample_time = t0.elapsed().as_secs_f64();
+    let mut result = estimate(&design, formula, opts, kind, &frame.source)?;
+    result.timings.insert(0, ("sample", sample_time));
+    Ok(result)
 }
 
 /// Weighted mean of a column.
@@ -160,6 +164,12 @@ pub fn estimate(
     let ss_before: Vec<f64> = (1..p)
         .map(|j| wss_centered(&buf[j * n..(j + 1) * n], w))
         .collect();
+    let mut clock = std::time::Instant::now();
+    let mut timings = Vec::new();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
+        timings.push((name, clock.elapsed().as_secs_f64()));
+        clock = std::time::Instant::now();
+    };
     let mut means = vec![0.0; p];
     let mut absorb = None;
     if has_fe {
@@ -179,6 +189,7 @@ pub fn estimate(
         }
     }
     let (ys, xs) = buf.split_at(n);
+    lap("demean", &mut timings);
 
     // Regressors absorbed by the fixed effects.
     let mut dropped = Vec::new();
@@ -248,6 +259,7 @@ pub fn estimate(
         let col = &xs[j * n..(j + 1) * n];
         scores.extend(col.iter().zip(&resid).map(|(x, e)| x * e));
     }
+    lap("solve", &mut timings);
     let nested: Vec<usize> = if kind == VcovKind::Cluster {
         (0..fe.len())
             .filter(|&q| design.clusters.iter().any(|c| fe.is_nested_in(q, c)))
@@ -271,6 +283,7 @@ pub fn estimate(
             bread_is_vcov: false,
         },
     );
+    lap("vcov", &mut timings);
     let mut vmat = v.matrix;
     let mut beta = beta_star;
     if design.intercept && kept.first() == Some(&0) {
@@ -359,5 +372,6 @@ pub fn estimate(
         vcov_matrix: to_rows(&vmat),
         subset: opts.subset.clone(),
         weights: opts.weights.clone(),
+        timings,
     })
 }
