@@ -494,3 +494,44 @@ fn bad_input_gives_clear_errors() {
     assert_eq!(v["error"]["kind"], "column_not_found");
     assert_eq!(v["error"]["column"], "xx");
 }
+
+#[test]
+fn row_order_and_group_constants_do_not_change_estimates() {
+    let base = unbalanced_panel_csv();
+    let mut lines: Vec<&str> = base.lines().collect();
+    let header = lines.remove(0);
+    let reversed = std::iter::once(header)
+        .chain(lines.iter().rev().copied())
+        .collect::<Vec<_>>()
+        .join("\n");
+    // y plus a firm-specific constant (firm index × 10).
+    let shifted = std::iter::once(header.to_string())
+        .chain(lines.iter().map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let shift: f64 = f[0][1..].parse::<f64>().unwrap() * 10.0;
+            let y: f64 = f[4].parse().unwrap();
+            format!("{},{},{},{},{}", f[0], f[1], f[2], f[3], y + shift)
+        }))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (_d0, p0) = write_csv("base.csv", &base);
+    let (_d1, p1) = write_csv("rev.csv", &reversed);
+    let (_d2, p2) = write_csv("shift.csv", &shifted);
+    let spec = "y ~ x1 + x2 | firm + year";
+    let a = fit_json(&p0, spec, &["--cluster", "firm"]);
+    for other in [
+        fit_json(&p1, spec, &["--cluster", "firm"]),
+        fit_json(&p2, spec, &["--cluster", "firm"]),
+    ] {
+        for term in ["x1", "x2"] {
+            for key in ["estimate", "std_error"] {
+                assert_close(
+                    coef(&other, term)[key].as_f64().unwrap(),
+                    coef(&a, term)[key].as_f64().unwrap(),
+                    1e-9,
+                    &format!("{term} {key}"),
+                );
+            }
+        }
+    }
+}
