@@ -1,6 +1,6 @@
 """Run keju and pyfixest on the same Parquet file and model; check agreement; print times.
 
-Usage: python compare.py KEJU_BIN DATA.parquet "FORMULA" CLUSTER [BACKEND ...]
+Usage: python compare.py KEJU_BIN DATA.parquet "FORMULA" CLUSTER [map|lsmr ...]
 Load and fit times are reported separately. keju's phases come from `keju fit --timings`.
 """
 import json
@@ -34,10 +34,14 @@ def run_pyfixest(data, formula, cluster, backend):
     df = pd.read_parquet(data)
     t_load = time.perf_counter() - t0
     t1 = time.perf_counter()
-    kwargs = dict(vcov={"CRV1": cluster}, fixef_tol=1e-10)
-    if backend != "default":
-        kwargs["demeaner_backend"] = backend
-    fit = pf.feols(formula, data=df, **kwargs)
+    # Tolerances tightened so that results agree to 1e-6 (pyfixest's default MAP tol is 1e-6).
+    if backend == "map":
+        demeaner = pf.MapDemeaner(fixef_tol=1e-10, fixef_maxiter=100_000)
+    elif backend == "lsmr":
+        demeaner = pf.LsmrDemeaner(fixef_atol=1e-10, fixef_btol=1e-10, fixef_maxiter=100_000)
+    else:
+        raise ValueError(f"unknown backend {backend}")
+    fit = pf.feols(formula, data=df, vcov={"CRV1": cluster}, demeaner=demeaner)
     coefs = fit.coef()
     ses = fit.se()
     t_fit = time.perf_counter() - t1
@@ -46,7 +50,7 @@ def run_pyfixest(data, formula, cluster, backend):
 
 def main():
     bin_path, data, formula, cluster = sys.argv[1:5]
-    backends = sys.argv[5:] or ["default"]
+    backends = sys.argv[5:] or ["map", "lsmr"]
     keju, k_wall, phases, k_rss = run_keju(bin_path, data, formula, cluster)
     print(f"\n## {data}: {formula}, cluster by {cluster}, N = {keju['nobs']}")
     print(f"keju: {k_wall:.3f} s end to end (process), peak RSS {k_rss:.0f} MiB; phases: "

@@ -21,5 +21,5 @@ for kind in simple hard; do
   [ -f "$f" ] || "$VENV/bin/python" bench/gen.py "$kind" "$N" "$f"
 done
 X12=$(printf 'x%d + ' $(seq 1 12)); X12=${X12% + }
-"$VENV/bin/python" bench/compare.py "$BIN" "$DATA/simple-$N.parquet" "y ~ $X12 | firm + year" firm numba rust
-"$VENV/bin/python" bench/compare.py "$BIN" "$DATA/hard-$N.parquet" "y ~ x1 + x2 + x3 + x4 | worker + firm + year" worker rust-cg rust
+"$VENV/bin/python" bench/compare.py "$BIN" "$DATA/simple-$N.parquet" "y ~ $X12 | firm + year" firm map lsmr
+"$VENV/bin/python" bench/compare.py "$BIN" "$DATA/hard-$N.parquet" "y ~ x1 + x2 + x3 + x4 | worker + firm + year" worker lsmr map

@@ -50,7 +50,7 @@ impl Default for DemeanOptions {
     fn default() -> Self {
         DemeanOptions {
             tol: 1e-10,
-            ap_max_iter: 200,
+            ap_max_iter: 10,
             cg_max_iter: 10_000,
         }
     }
