@@ -385,7 +385,7 @@ fn load_csv(path: &Path, source: &str, sep: u8) -> Result<Frame> {
         let ca = col
             .str()
             .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
-        let cells: Vec<Option<&str>> = ca.into_iter().collect();
+        let cells: Vec<Option<&str>> = ca.iter().collect();
         let mut nums = Vec::with_capacity(cells.len());
         let mut numeric = true;
         for c in &cells {
@@ -448,13 +448,13 @@ fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
                 .cast(&DataType::Float64)
                 .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
             let ca = f.f64().map_err(|e| schema_err(e.to_string()))?;
-            Column::Num(ca.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+            Column::Num(ca.iter().map(|x| x.unwrap_or(f64::NAN)).collect())
         } else {
             let s = col
                 .cast(&DataType::String)
                 .map_err(|e| schema_err(format!("column \"{name}\" ({dtype}): {e}")))?;
             let ca = s.str().map_err(|e| schema_err(e.to_string()))?;
-            Column::Str(ca.into_iter().map(|x| x.map(String::from)).collect())
+            Column::Str(ca.iter().map(|x| x.map(String::from)).collect())
         };
         frame.names.push(name);
         frame.columns.push(column);
