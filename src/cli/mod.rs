@@ -1,0 +1,3 @@
+//! Subcommands of the keju binary: one file each, a clap `Args` struct and one `run`.
+
+pub mod culture;
