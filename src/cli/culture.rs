@@ -5,20 +5,23 @@ use std::path::PathBuf;
 use clap::builder::PossibleValuesParser;
 use keju::culture::{self, CultureOptions, Kernel, Location, PointsChoice, Transform};
 
+const AFTER_HELP: &str = "\
+Distances: great-circle (haversine) on a sphere of radius 6371.0088 km (the IUGG mean radius).
+Data gap: the shipped jinshi counts (CBDB, CC BY-NC-SA 4.0, non-commercial) lack almost all Ming
+jinshi from Nan-Zhili (today's Jiangsu, Anhui, Shanghai; about 3,800 persons), so --points jinshi
+and jinshi-ming are too low near the lower Yangzi; --points jinshi-qing is complete.
+Columns: <prefix>_<radius> for counts (js_200), <prefix>_<idw|exp|gauss>_<radius> for kernel sums
+(js_idw_300), dist_<name> in km for --nearest (dist_confucian_centres); a radius of 12.5 is written
+12p5. Output: the firm file with these columns appended, rows in input order.
+Example (the paper's Js_200): keju culture --firms firms.csv --id code --city city \\
+    --transform log1p --out firms_js.csv
+See docs/culture.md.";
+
 /// Confucian-culture measures for firm locations: jinshi (or other points) within radii,
 /// kernel-weighted sums, and distances to the nearest Confucian or printing centre.
-///
-/// Distances are great-circle (haversine) on a sphere of radius 6371.0088 km (IUGG mean radius).
-/// The shipped jinshi counts (CBDB, CC BY-NC-SA 4.0, non-commercial) lack almost all Ming jinshi
-/// from Nan-Zhili (today's Jiangsu, Anhui, Shanghai; about 3,800 persons), so `jinshi` and
-/// `jinshi-ming` are too low near the lower Yangzi; `--points jinshi-qing` is complete.
-/// The output is the firm file with the new columns appended, rows in input order.
+/// (The subcommand's `--help` text; the data gap and distance notes are in `AFTER_HELP`.)
 #[derive(clap::Args, Debug)]
-#[command(
-    after_help = "Columns: <prefix>_<radius> for counts (js_200), <prefix>_<idw|exp|gauss>_<radius> for \
-kernel sums (js_idw_300), dist_<name> in km for --nearest (dist_confucian_centres). \
-Radii like 12.5 are written 12p5. See docs/culture.md."
-)]
+#[command(after_help = AFTER_HELP)]
 pub struct CultureArgs {
     /// Firm file, CSV or Parquet (one row per firm or firm-year)
     #[arg(long, value_name = "FILE")]
