@@ -14,7 +14,10 @@ use super::measure::Kernel;
 /// exactly on the radius is counted whatever the rounding of its coordinates.
 pub const BOUNDARY_TOLERANCE_KM: f64 = 1e-6;
 
-const LEAF_SIZE: usize = 8;
+const LEAF_SIZE: usize = 32;
+/// Depth-first stack capacity: the tree depth is at most log2(2^32 / LEAF_SIZE) + 1 < 30, and
+/// the stack holds at most two entries per level.
+const STACK: usize = 80;
 const NO_CHILD: u32 = u32::MAX;
 
 #[derive(Debug, Clone)]
@@ -30,7 +33,7 @@ struct Node {
 
 /// A k-d tree over weighted points on the sphere.
 ///
-/// **Shapes**: built from n points; stores n unit vectors, n weights and < 2n/8 + 1 nodes.
+/// **Shapes**: built from n points; stores n unit vectors, n weights and about 2n/32 nodes (leaves of at most 32 points).
 ///
 /// **Complexity**: build O(n log n); a radius query visits O(√n + m) nodes for m points near the
 /// boundary (whole subtrees inside the radius cost one node for [`Kernel::Count`]); nearest
@@ -105,9 +108,11 @@ impl PointIndex {
         let c = km_to_chord(radius_km + BOUNDARY_TOLERANCE_KM);
         let c2 = c * c;
         let mut total = 0.0;
-        let mut stack: Vec<u32> = Vec::with_capacity(64);
-        stack.push(0);
-        while let Some(n) = stack.pop() {
+        let mut stack = [0u32; STACK];
+        let mut top = 1;
+        while top > 0 {
+            top -= 1;
+            let n = stack[top];
             let node = &self.nodes[n as usize];
             let (near2, far2) = box_distances2(&q, &node.lo, &node.hi);
             if near2 > c2 {
@@ -130,8 +135,9 @@ impl PointIndex {
                     }
                 }
             } else {
-                stack.push(node.left);
-                stack.push(node.right);
+                stack[top] = node.left;
+                stack[top + 1] = node.right;
+                top += 2;
             }
         }
         total

@@ -154,16 +154,50 @@ pub fn radius_measures(
     bandwidth_km: f64,
     transform: Transform,
 ) -> Vec<Vec<f64>> {
+    let order = spatial_order(lat_deg, lon_deg);
     radii_km
         .iter()
         .map(|&r| {
-            lat_deg
-                .par_iter()
-                .zip(lon_deg.par_iter())
-                .map(|(&a, &b)| transform.apply(index.sum_within(a, b, r, kernel, bandwidth_km)))
-                .collect()
+            in_order(&order, |i| {
+                transform.apply(index.sum_within(lat_deg[i], lon_deg[i], r, kernel, bandwidth_km))
+            })
         })
         .collect()
+}
+
+/// Location indices sorted along a Z-order (Morton) curve of latitude and longitude, so that
+/// consecutive queries touch the same part of the tree (cache locality).
+fn spatial_order(lat_deg: &[f64], lon_deg: &[f64]) -> Vec<u32> {
+    let spread = |x: u32| -> u64 {
+        let mut v = x as u64;
+        v = (v | (v << 16)) & 0x0000_FFFF_0000_FFFF;
+        v = (v | (v << 8)) & 0x00FF_00FF_00FF_00FF;
+        v = (v | (v << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
+        v = (v | (v << 2)) & 0x3333_3333_3333_3333;
+        (v | (v << 1)) & 0x5555_5555_5555_5555
+    };
+    let mut keyed: Vec<(u64, u32)> = lat_deg
+        .iter()
+        .zip(lon_deg)
+        .enumerate()
+        .map(|(i, (a, b))| {
+            let y = ((a + 90.0) / 180.0 * 65535.0) as u32;
+            let x = ((b + 180.0) / 360.0 * 65535.0) as u32;
+            ((spread(x) << 1) | spread(y), i as u32)
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// `f(i)` for every location, computed in `order` in parallel, returned in input order.
+fn in_order(order: &[u32], f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
+    let values: Vec<f64> = order.par_iter().map(|&i| f(i as usize)).collect();
+    let mut out = vec![0.0; order.len()];
+    for (k, &i) in order.iter().enumerate() {
+        out[i as usize] = values[k];
+    }
+    out
 }
 
 /// Great-circle distance in km from every location to the nearest point of `index`.
@@ -171,11 +205,12 @@ pub fn radius_measures(
 /// **Shapes**: `lat_deg`, `lon_deg`: n_locations; returns n_locations (NaN when the index is
 /// empty; callers reject empty point files first).
 pub fn nearest_km(index: &PointIndex, lat_deg: &[f64], lon_deg: &[f64]) -> Vec<f64> {
-    lat_deg
-        .par_iter()
-        .zip(lon_deg.par_iter())
-        .map(|(&a, &b)| index.nearest(a, b).map_or(f64::NAN, |(_, d)| d))
-        .collect()
+    let order = spatial_order(lat_deg, lon_deg);
+    in_order(&order, |i| {
+        index
+            .nearest(lat_deg[i], lon_deg[i])
+            .map_or(f64::NAN, |(_, d)| d)
+    })
 }
 
 #[cfg(test)]
