@@ -1,5 +1,6 @@
 //! Subcommands, one file each: a clap `Args` struct and a `run`.
 
+pub mod culture;
 pub mod fit;
 
 use std::io::Write;
@@ -21,6 +22,9 @@ pub struct Cli {
 pub enum Command {
     /// Fit a regression: fixed-effects OLS with iid, HC1 or clustered standard errors.
     Fit(fit::FitArgs),
+    /// Confucian-culture measures: jinshi within radii, kernel-weighted sums, distances to
+    /// centres, from real historical geography.
+    Culture(culture::CultureArgs),
 }
 
 impl Cli {
@@ -28,6 +32,7 @@ impl Cli {
     pub fn json_errors(&self) -> bool {
         match &self.command {
             Command::Fit(a) => a.format == keju::report::FitFormat::Json,
+            Command::Culture(_) => false,
         }
     }
 }
@@ -36,6 +41,7 @@ impl Cli {
 pub fn run(cli: Cli) -> keju::Result<()> {
     match cli.command {
         Command::Fit(args) => fit::run(&args),
+        Command::Culture(args) => culture::run(&args),
     }
 }
 

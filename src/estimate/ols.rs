@@ -88,6 +88,7 @@ impl FitOptions {
             cluster: self.cluster.clone(),
             weights: self.weights.clone(),
             keep_singletons: self.keep_singletons,
+            group: None,
         }
     }
 }

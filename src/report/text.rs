@@ -130,8 +130,11 @@ pub fn fit_summary(r: &FitResult) -> String {
     if let Some(a) = &r.absorb {
         let _ = writeln!(
             s,
-            "absorb: {:?}, {} iterations{}",
-            a.method,
+            "absorb: {}, {} iterations{}",
+            serde_json::to_value(a.method)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
             a.iterations,
             if a.converged { "" } else { " (NOT converged)" }
         );
