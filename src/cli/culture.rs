@@ -142,8 +142,9 @@ pub fn run(args: &CultureArgs) -> keju::Result<()> {
     if s.n_missing_location > 0 {
         let lines: Vec<String> = s.missing_lines.iter().map(|l| l.to_string()).collect();
         eprintln!(
-            "note: {} rows have no location (missing city or lat/lon), so their measures are missing: line {}{}",
+            "note: {} row{} without a location (missing city or lat/lon): measures missing; line {}{}",
             s.n_missing_location,
+            if s.n_missing_location == 1 { "" } else { "s" },
             lines.join(", "),
             if s.n_missing_location > lines.len() { ", ..." } else { "" }
         );

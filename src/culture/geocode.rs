@@ -467,6 +467,12 @@ impl Gazetteer {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
+                Match::Ambiguous {
+                    places,
+                    province: Some(p),
+                } if places.is_empty() => {
+                    format!("{p} is a province, not a city: give the registered city")
+                }
                 Match::Ambiguous { places, province } => {
                     let mut c: Vec<String> =
                         places.iter().map(|i| self.qualified_name(*i)).collect();
@@ -630,6 +636,15 @@ mod tests {
         assert!(e.contains("line 5: \"鼓楼区\": matches 4 places: "), "{e}");
         assert!(e.contains("江苏省南京市鼓楼区"), "{e}");
         assert!(e.contains("line 7: \"Atlantis\""), "{e}");
+        let prov = Column::Str(vec![Some("江蘇省".into())]);
+        let e = gaz()
+            .geocode_column(&prov, "f.csv", "city")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"江蘇省\": 江苏省 is a province, not a city"),
+            "{e}"
+        );
         let ok = Column::Str(vec![Some("北京".into()), None, Some("蘇州市".into())]);
         let g = gaz().geocode_column(&ok, "f.csv", "city").unwrap();
         assert_eq!(g[1], None);

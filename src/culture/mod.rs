@@ -16,7 +16,7 @@ pub mod measure;
 pub mod points;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::data::{Column, Frame};
 use crate::error::{Error, Result};
@@ -371,9 +371,4 @@ pub fn add_measures(frame: &mut Frame, opts: &CultureOptions) -> Result<CultureS
         frame.set_column(&name, col);
     }
     Ok(summary)
-}
-
-/// Whether `path` names a shipped set rather than a file.
-pub fn is_builtin_name(path: &Path) -> bool {
-    path.to_str().and_then(Builtin::from_name).is_some()
 }
