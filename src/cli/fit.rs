@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use keju::absorb::DemeanOptions;
 use keju::data::Frame;
+use keju::estimate::glm::GlmAlgorithm;
 use keju::estimate::{fit, FitOptions, Model};
 use keju::formula::Formula;
 use keju::report::text::first_stage_tables;
@@ -36,6 +37,12 @@ pub struct FitArgs {
     /// Probit/logit: report average marginal effects with delta-method standard errors.
     #[arg(long)]
     pub margins: bool,
+
+    /// Probit/logit maximization: newton (default; Newton-Raphson to a relative
+    /// log-likelihood change below 1e-12) or r-irls (R glm.fit's IRLS, stopping at a relative
+    /// deviance change of 1e-8, to reproduce R's printed numbers).
+    #[arg(long, value_enum, default_value_t = GlmAlgorithm::Newton)]
+    pub glm_algorithm: GlmAlgorithm,
 
     /// Variance: iid, hetero (HC1) or cluster (CR1). Default: cluster when --cluster is
     /// given, iid otherwise (as reghdfe).
@@ -103,6 +110,7 @@ impl FitArgs {
             },
             model: self.model,
             margins: self.margins,
+            glm_algorithm: self.glm_algorithm,
             ..FitOptions::default()
         })
     }

@@ -42,6 +42,8 @@ pub struct FitOptions {
     pub model: super::Model,
     /// Average marginal effects (probit/logit only).
     pub margins: bool,
+    /// How probit/logit maximize the likelihood; default Newton-Raphson.
+    pub glm_algorithm: super::glm::GlmAlgorithm,
 }
 
 impl Default for FitOptions {
@@ -58,6 +60,7 @@ impl Default for FitOptions {
             collin_tol: 1e-10,
             model: super::Model::Ols,
             margins: false,
+            glm_algorithm: super::glm::GlmAlgorithm::Newton,
         }
     }
 }
