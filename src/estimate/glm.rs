@@ -680,3 +680,23 @@ fn average_marginal_effects(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separation_is_iterative_and_keeps_non_separating_columns() {
+        // Columns: intercept, d (d = 1 → y = 1), e (continuous: never checked).
+        let y = [0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
+        let mut x = vec![1.0; 6];
+        x.extend([0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
+        x.extend([0.5, 1.5, 2.5, 1.0, 2.0, 3.0]);
+        let mut active = vec![true; 6];
+        let mut usable = vec![true; 3];
+        let found = separation(&x, 6, &y, &[true, false, false], &mut active, &mut usable);
+        assert_eq!(found, vec![1]);
+        assert_eq!(active, vec![true, true, true, false, false, false]);
+        assert_eq!(usable, vec![true, false, true]);
+    }
+}
