@@ -1,6 +1,8 @@
 //! Subcommands, one file each: a clap `Args` struct and a `run`.
 
+pub mod describe;
 pub mod fit;
+pub mod table;
 
 use std::io::Write;
 use std::path::Path;
@@ -21,6 +23,11 @@ pub struct Cli {
 pub enum Command {
     /// Fit a regression: fixed-effects OLS with iid, HC1 or clustered standard errors.
     Fit(fit::FitArgs),
+    /// Combine saved fit results (keju fit --format json) into a publication table: LaTeX,
+    /// Markdown, CSV or JSON.
+    Table(table::TableArgs),
+    /// Summary statistics (N, mean, SD, min, quartiles, max) and correlations of variables.
+    Describe(describe::DescribeArgs),
 }
 
 impl Cli {
@@ -28,6 +35,8 @@ impl Cli {
     pub fn json_errors(&self) -> bool {
         match &self.command {
             Command::Fit(a) => a.format == keju::report::FitFormat::Json,
+            Command::Table(a) => a.format == keju::report::TableFormat::Json,
+            Command::Describe(a) => a.format == keju::report::TableFormat::Json,
         }
     }
 }
@@ -36,6 +45,8 @@ impl Cli {
 pub fn run(cli: Cli) -> keju::Result<()> {
     match cli.command {
         Command::Fit(args) => fit::run(&args),
+        Command::Table(args) => table::run(&args),
+        Command::Describe(args) => describe::run(&args),
     }
 }
 
