@@ -552,12 +552,19 @@ impl RegressionTable {
         let stat_note = if descs.iter().all(|d| *d == descs[0]) {
             format!("{what}{sep} {}", descs[0])
         } else {
-            let per: Vec<String> = descs
+            // Group columns sharing a variance: "(1), (2) iid ...; (3) clustered by firm".
+            let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+            for (i, d) in descs.iter().enumerate() {
+                match groups.iter_mut().find(|(g, _)| g == d) {
+                    Some((_, cols)) => cols.push(format!("({})", i + 1)),
+                    None => groups.push((d.clone(), vec![format!("({})", i + 1)])),
+                }
+            }
+            let per: Vec<String> = groups
                 .iter()
-                .enumerate()
-                .map(|(i, d)| format!("({}) {d}", i + 1))
+                .map(|(d, cols)| format!("{} {d}", cols.join(", ")))
                 .collect();
-            format!("{what}{sep} {}", per.join(", "))
+            format!("{what}{sep} {}", per.join("; "))
         };
         notes.push(format!("{stat_note}."));
         if !o.stars.is_empty() {
