@@ -21,7 +21,10 @@ fn three_results(dir: &Path) -> Vec<PathBuf> {
     let specs: [(&str, &[&str]); 3] = [
         ("inv ~ value + capital", &[]),
         ("inv ~ value + capital | year", &[]),
-        ("inv ~ value + capital | firm + year", &["--cluster", "firm"]),
+        (
+            "inv ~ value + capital | firm + year",
+            &["--cluster", "firm"],
+        ),
     ];
     specs
         .iter()
@@ -32,11 +35,7 @@ fn three_results(dir: &Path) -> Vec<PathBuf> {
             args.push(out.to_str().unwrap());
             args.extend_from_slice(extra);
             let o = keju_in(dir, &args);
-            assert!(
-                o.status.success(),
-                "{}",
-                String::from_utf8_lossy(&o.stderr)
-            );
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             out
         })
         .collect()
@@ -80,7 +79,13 @@ fn md_row_after<'a>(md: &'a str, label: &str) -> Vec<&'a str> {
     let rows: Vec<Vec<&str>> = md
         .lines()
         .filter(|l| l.starts_with('|'))
-        .map(|l| l.trim().trim_matches('|').split(" | ").map(str::trim).collect())
+        .map(|l| {
+            l.trim()
+                .trim_matches('|')
+                .split(" | ")
+                .map(str::trim)
+                .collect()
+        })
         .collect();
     let i = rows.iter().position(|c| c[0] == label).unwrap();
     rows[i + 1].clone()
@@ -152,9 +157,14 @@ fn markdown_cells_equal_the_json_results() {
     assert_eq!(md_row(&md, "firm FE"), ["firm FE", "No", "No", "Yes"]);
     // The literal values, so a change in rounding or stars shows up here.
     assert_eq!(value[1..], ["0.116***", "0.117***", "0.118***"]);
-    assert!(md.contains("\\*\\*\\* p<0.01, \\*\\* p<0.05, \\* p<0.10."), "{md}");
     assert!(
-        md.contains("(1), (2) conventional (iid) standard errors; (3) standard errors clustered by firm"),
+        md.contains("\\*\\*\\* p<0.01, \\*\\* p<0.05, \\* p<0.10."),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "(1), (2) conventional (iid) standard errors; (3) standard errors clustered by firm"
+        ),
         "{md}"
     );
 }
@@ -419,7 +429,10 @@ fn describe_by_group_and_errors() {
     assert!(md.contains("*g = a*"), "{md}");
     let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| v |")).collect();
     assert_eq!(rows.len(), 2, "{md}");
-    assert!(rows[0].starts_with("| v | 3 | 2.000 | 1.000 | 1.000 | 1.500 | 2.000 | 2.500 | 3.000 |"), "{md}");
+    assert!(
+        rows[0].starts_with("| v | 3 | 2.000 | 1.000 | 1.000 | 1.500 | 2.000 | 2.500 | 3.000 |"),
+        "{md}"
+    );
     assert!(rows[1].starts_with("| v | 2 | 20.000 |"), "{md}");
 
     let (code, err) = keju_fails(

@@ -31,7 +31,11 @@ impl TableWriter for CsvWriter {
             }
             let last = grid.header.len().saturating_sub(1);
             for (h, row) in grid.header.iter().enumerate() {
-                let stub = if h == last { grid.stub.clone() } else { String::new() };
+                let stub = if h == last {
+                    grid.stub.clone()
+                } else {
+                    String::new()
+                };
                 out.push_str(&record(std::iter::once(stub).chain(row.iter().cloned())));
             }
             for row in grid.sections.iter().flatten() {

@@ -294,17 +294,19 @@ pub fn describe_grids(
         .iter()
         .map(|b| {
             let mut rows: Vec<Row> = heading(&by, &b.group, n_cols).into_iter().collect();
-            rows.extend(b.value.iter().map(|s| Row {
-                kind: RowKind::Summary,
-                key: s.var.clone(),
-                label: label(&s.var),
-                cells: std::iter::once(Cell::Count { value: s.n as u64 })
-                    .chain(
-                        [s.mean, s.sd, s.min, s.p25, s.median, s.p75, s.max]
-                            .into_iter()
-                            .map(|v| Cell::number(v, digits)),
-                    )
-                    .collect(),
+            rows.extend(b.value.iter().map(|s| {
+                Row {
+                    kind: RowKind::Summary,
+                    key: s.var.clone(),
+                    label: label(&s.var),
+                    cells: std::iter::once(Cell::Count { value: s.n as u64 })
+                        .chain(
+                            [s.mean, s.sd, s.min, s.p25, s.median, s.p75, s.max]
+                                .into_iter()
+                                .map(|v| Cell::number(v, digits)),
+                        )
+                        .collect(),
+                }
             }));
             rows
         })
@@ -328,30 +330,32 @@ pub fn describe_grids(
             .map(|b| {
                 let c = &b.value;
                 let mut rows: Vec<Row> = heading(&by, &b.group, k).into_iter().collect();
-                rows.extend((0..k).map(|i| Row {
-                    kind: RowKind::Summary,
-                    key: c.vars[i].clone(),
-                    label: format!("({}) {}", i + 1, label(&c.vars[i])),
-                    cells: (0..k)
-                        .map(|j| {
-                            if j > i {
-                                Cell::Empty
-                            } else {
-                                let p = c.p[i][j];
-                                let stars = if i == j || !p.is_finite() {
-                                    0
+                rows.extend((0..k).map(|i| {
+                    Row {
+                        kind: RowKind::Summary,
+                        key: c.vars[i].clone(),
+                        label: format!("({}) {}", i + 1, label(&c.vars[i])),
+                        cells: (0..k)
+                            .map(|j| {
+                                if j > i {
+                                    Cell::Empty
                                 } else {
-                                    opts.stars.iter().filter(|&&s| p < s).count()
-                                };
-                                Cell::Number {
-                                    value: c.r[i][j].is_finite().then_some(c.r[i][j]),
-                                    digits,
-                                    stars,
-                                    parens: false,
+                                    let p = c.p[i][j];
+                                    let stars = if i == j || !p.is_finite() {
+                                        0
+                                    } else {
+                                        opts.stars.iter().filter(|&&s| p < s).count()
+                                    };
+                                    Cell::Number {
+                                        value: c.r[i][j].is_finite().then_some(c.r[i][j]),
+                                        digits,
+                                        stars,
+                                        parens: false,
+                                    }
                                 }
-                            }
-                        })
-                        .collect(),
+                            })
+                            .collect(),
+                    }
                 }));
                 rows
             })

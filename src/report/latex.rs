@@ -57,10 +57,16 @@ fn table(grid: &Grid, out: &mut String) {
     if let Some(t) = &grid.title {
         out.push_str(&format!("\\caption{{{}}}\n", escape(t)));
     }
-    out.push_str(&format!("\\begin{{tabular}}{{l*{{{n}}}{{c}}}}\n\\toprule\n"));
+    out.push_str(&format!(
+        "\\begin{{tabular}}{{l*{{{n}}}{{c}}}}\n\\toprule\n"
+    ));
     let last = grid.header.len().saturating_sub(1);
     for (i, h) in grid.header.iter().enumerate() {
-        let stub = if i == last { escape(&grid.stub) } else { String::new() };
+        let stub = if i == last {
+            escape(&grid.stub)
+        } else {
+            String::new()
+        };
         let cells: Vec<String> = h.iter().map(|s| escape(s)).collect();
         out.push_str(&format!("{stub} & {} \\\\\n", cells.join(" & ")));
     }
@@ -105,10 +111,7 @@ impl TableWriter for LatexWriter {
                  \\usepackage{threeparttable}\n\
                  \\usepackage{xeCJK}\n",
             );
-            out.push_str(&format!(
-                "\\setCJKmainfont{{{}}}\n",
-                escape(&self.cjk_font)
-            ));
+            out.push_str(&format!("\\setCJKmainfont{{{}}}\n", escape(&self.cjk_font)));
             out.push_str("\\pagestyle{empty}\n");
         }
         out.push_str(

@@ -344,7 +344,12 @@ impl RegressionTable {
                 && !o.drop.contains(t)
                 && (o.keep.is_empty() || o.keep.contains(t))
         });
-        let mut out: Vec<String> = o.order.iter().filter(|t| seen.contains(t)).cloned().collect();
+        let mut out: Vec<String> = o
+            .order
+            .iter()
+            .filter(|t| seen.contains(t))
+            .cloned()
+            .collect();
         out.extend(seen.into_iter().filter(|t| !o.order.contains(t)));
         out
     }
@@ -519,7 +524,11 @@ impl RegressionTable {
                     .results
                     .iter()
                     .map(|r| {
-                        let fs = r.first_stage.iter().flatten().find(|f| f.endogenous == name);
+                        let fs = r
+                            .first_stage
+                            .iter()
+                            .flatten()
+                            .find(|f| f.endogenous == name);
                         opt_num(fs.and_then(|f| f.kp_f.or(f.f_stat)))
                     })
                     .collect(),
@@ -546,7 +555,11 @@ impl RegressionTable {
     fn notes(&self) -> Vec<String> {
         let o = &self.options;
         let mut notes = Vec::new();
-        let descs: Vec<String> = self.results.iter().map(|r| describe_vcov(&r.vcov)).collect();
+        let descs: Vec<String> = self
+            .results
+            .iter()
+            .map(|r| describe_vcov(&r.vcov))
+            .collect();
         let what = o.stat.describe();
         let sep = if o.stat == Stat::Se { ":" } else { ", from" };
         let stat_note = if descs.iter().all(|d| *d == descs[0]) {
@@ -665,12 +678,19 @@ mod tests {
 
     #[test]
     fn keep_drop_order() {
-        let a = rec("y", &[("a", 1.0, 0.5), ("b", 1.0, 0.5), ("c", 1.0, 0.5)], &[], "iid");
-        let t = |o: TableOptions| RegressionTable {
-            results: vec![a.clone()],
-            options: o,
-        }
-        .terms();
+        let a = rec(
+            "y",
+            &[("a", 1.0, 0.5), ("b", 1.0, 0.5), ("c", 1.0, 0.5)],
+            &[],
+            "iid",
+        );
+        let t = |o: TableOptions| {
+            RegressionTable {
+                results: vec![a.clone()],
+                options: o,
+            }
+            .terms()
+        };
         assert_eq!(
             t(TableOptions {
                 order: vec!["c".into()],
