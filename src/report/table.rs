@@ -721,7 +721,7 @@ mod tests {
         let g = RegressionTable::build(vec![a, b], TableOptions::default()).unwrap();
         assert_eq!(
             g.notes[0],
-            "t statistics in parentheses, from (1) conventional (iid) standard errors, (2) standard errors clustered by firm."
+            "t statistics in parentheses, from (1) conventional (iid) standard errors; (2) standard errors clustered by firm."
         );
     }
 
