@@ -459,3 +459,28 @@ fn table_rejects_non_results() {
     assert_eq!(code, 1);
     assert!(err.contains("not a keju fit result"), "{err}");
 }
+
+/// Golden files: a fixed result set (hand-written `keju.fit/1` JSON, an OLS and a probit
+/// column, Chinese labels) renders to exactly the reviewed Markdown and LaTeX.
+#[test]
+fn golden_markdown_and_latex() {
+    let dir = fixture("table");
+    for (format, expected) in [("markdown", "expected.md"), ("latex", "expected.tex")] {
+        let got = run_ok(
+            &dir,
+            &[
+                "table",
+                "ols.json",
+                "probit.json",
+                "--labels",
+                "labels.csv",
+                "--controls",
+                "size",
+                "--format",
+                format,
+            ],
+        );
+        let want = std::fs::read_to_string(dir.join(expected)).unwrap();
+        assert_eq!(got, want, "{format} output differs from {expected}");
+    }
+}
