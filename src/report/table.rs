@@ -560,7 +560,12 @@ impl RegressionTable {
             .iter()
             .map(|r| describe_vcov(&r.vcov))
             .collect();
-        let what = o.stat.describe();
+        let n_glm = self.results.iter().filter(|r| r.is_binary_choice()).count();
+        let what = match (o.stat, n_glm) {
+            (Stat::T, n) if n == self.results.len() => "z statistics in parentheses",
+            (Stat::T, n) if n > 0 => "t statistics (z for probit/logit) in parentheses",
+            _ => o.stat.describe(),
+        };
         let sep = if o.stat == Stat::Se { ":" } else { ", from" };
         let stat_note = if descs.iter().all(|d| *d == descs[0]) {
             format!("{what}{sep} {}", descs[0])
