@@ -1,7 +1,9 @@
 //! Subcommands, one file each: a clap `Args` struct and a `run`.
 
 pub mod culture;
+pub mod describe;
 pub mod fit;
+pub mod table;
 
 use std::io::Write;
 use std::path::Path;
@@ -25,6 +27,11 @@ pub enum Command {
     /// Confucian-culture measures: jinshi within radii, kernel-weighted sums, distances to
     /// centres, from real historical geography.
     Culture(culture::CultureArgs),
+    /// Combine saved fit results (keju fit --format json) into a publication table: LaTeX,
+    /// Markdown, CSV or JSON.
+    Table(table::TableArgs),
+    /// Summary statistics (N, mean, SD, min, quartiles, max) and correlations of variables.
+    Describe(describe::DescribeArgs),
 }
 
 impl Cli {
@@ -33,6 +40,8 @@ impl Cli {
         match &self.command {
             Command::Fit(a) => a.format == keju::report::FitFormat::Json,
             Command::Culture(_) => false,
+            Command::Table(a) => a.format == keju::report::TableFormat::Json,
+            Command::Describe(a) => a.format == keju::report::TableFormat::Json,
         }
     }
 }
@@ -42,6 +51,8 @@ pub fn run(cli: Cli) -> keju::Result<()> {
     match cli.command {
         Command::Fit(args) => fit::run(&args),
         Command::Culture(args) => culture::run(&args),
+        Command::Table(args) => table::run(&args),
+        Command::Describe(args) => describe::run(&args),
     }
 }
 

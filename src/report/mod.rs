@@ -1,7 +1,19 @@
 //! Rendering results: [`text`] summaries for the terminal and JSON (the serialized
-//! [`crate::estimate::FitResult`], schema `keju.fit/1`).
+//! [`crate::estimate::FitResult`], schema `keju.fit/1`); publication tables built as a
+//! format-independent [`grid::Grid`] by [`table`] (regressions) and [`describe`] (summary
+//! statistics, correlations), rendered by one [`grid::TableWriter`] per format: [`latex`],
+//! [`markdown`], [`csv`], [`json`].
 
+pub mod csv;
+pub mod describe;
+pub mod grid;
+pub mod json;
+pub mod latex;
+pub mod markdown;
+pub mod table;
 pub mod text;
+
+pub use grid::{render_tables, TableFormat, WriterOptions};
 
 use crate::estimate::FitResult;
 
