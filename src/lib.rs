@@ -6,6 +6,7 @@
 //! [`report`] (text, JSON).
 
 pub mod absorb;
+pub mod check;
 pub mod data;
 pub mod design;
 pub mod error;

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use keju::absorb::DemeanOptions;
-use keju::data::Frame;
 use keju::estimate::{fit_ols, FitOptions};
 use keju::formula::Formula;
 use keju::report::{render_fit, FitFormat};
@@ -18,9 +17,13 @@ pub struct FitArgs {
     /// effects; `backticks` for names with spaces.
     pub formula: String,
 
-    /// Data file: .csv (UTF-8, BOM allowed), .tsv or .parquet.
+    /// Data file: .csv/.txt/.tsv (UTF-8 or GBK, comma or tab, CSMAR layout), .xlsx/.xls,
+    /// .dta or .parquet; see the Input flags.
     #[arg(long, short = 'd')]
     pub data: PathBuf,
+
+    #[command(flatten)]
+    pub input: super::input::LoadArgs,
 
     /// Variance: iid, hetero (HC1) or cluster (CR1). Default: cluster when --cluster is
     /// given, iid otherwise (as reghdfe).
@@ -101,7 +104,7 @@ pub fn run(args: &FitArgs) -> keju::Result<()> {
     opts.vcov_kind()?;
     let formula = Formula::parse(&args.formula)?;
     let t0 = std::time::Instant::now();
-    let frame = Frame::load(&args.data)?;
+    let frame = args.input.load(&args.data)?;
     let load_time = t0.elapsed().as_secs_f64();
     let result = fit_ols(&frame, &formula, &opts)?;
     if args.timings {

@@ -1,6 +1,8 @@
 //! Subcommands, one file each: a clap `Args` struct and a `run`.
 
+pub mod check;
 pub mod fit;
+pub mod input;
 
 use std::io::Write;
 use std::path::Path;
@@ -21,6 +23,9 @@ pub struct Cli {
 pub enum Command {
     /// Fit a regression: fixed-effects OLS with iid, HC1 or clustered standard errors.
     Fit(fit::FitArgs),
+    /// Check a panel before estimating: firms, periods, balance, gaps, duplicate firm-periods,
+    /// missing rates, text cells in numeric columns, constant columns.
+    Check(check::CheckArgs),
 }
 
 impl Cli {
@@ -28,6 +33,7 @@ impl Cli {
     pub fn json_errors(&self) -> bool {
         match &self.command {
             Command::Fit(a) => a.format == keju::report::FitFormat::Json,
+            Command::Check(a) => a.format == keju::check::CheckFormat::Json,
         }
     }
 }
@@ -36,6 +42,7 @@ impl Cli {
 pub fn run(cli: Cli) -> keju::Result<()> {
     match cli.command {
         Command::Fit(args) => fit::run(&args),
+        Command::Check(args) => check::run(&args),
     }
 }
 
