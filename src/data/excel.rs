@@ -54,6 +54,7 @@ pub(super) fn load_excel(path: &Path, source: &str, opts: &LoadOptions) -> Resul
                         "no sheet \"{s}\"; the sheets are {}{}",
                         listed(),
                         crate::error::closest(&s.0, sheets.iter().map(|s| s.as_str()))
+                            .filter(|_| s.0.trim().parse::<usize>().is_err())
                             .map_or(String::new(), |c| format!("\nhint: did you mean \"{c}\"?"))
                     )))
                 }
