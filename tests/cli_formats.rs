@@ -68,6 +68,8 @@ fn same_regression_from_every_format() {
         ("panel_csmar_gbk.txt", &["--year-from", "Accper"]),
         ("panel.xlsx", &["--sheet", "data"]),
         ("panel.xlsx", &["--sheet", "1"]),
+        ("panel.xlsx", &["--sheet", "data", "--year-from", "Accper"]),
+        ("panel.dta", &["--year-from", "Accper"]),
         ("panel.xls", &[]),
         ("panel.dta", &[]),
         ("panel_v117.dta", &[]),
