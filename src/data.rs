@@ -157,7 +157,10 @@ pub fn parse_cell(s: &str) -> Option<f64> {
     if MISSING_TOKENS.contains(&t) {
         return Some(f64::NAN);
     }
-    t.parse::<f64>().ok()
+    // Infinite values (`inf`, `-Inf`, `1e400`) are missing, as non-finite results are.
+    t.parse::<f64>()
+        .ok()
+        .map(|x| if x.is_finite() { x } else { f64::NAN })
 }
 
 fn has_leading_zero(s: &str) -> bool {
@@ -459,7 +462,11 @@ fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
                 .cast(&DataType::Float64)
                 .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
             let ca = f.f64().map_err(|e| schema_err(e.to_string()))?;
-            Column::Num(ca.iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+            Column::Num(
+                ca.iter()
+                    .map(|x| x.filter(|v| v.is_finite()).unwrap_or(f64::NAN))
+                    .collect(),
+            )
         } else {
             let s = col
                 .cast(&DataType::String)

@@ -12,6 +12,10 @@ use crate::error::{Error, Result};
 use crate::formula::{Formula, Term};
 use crate::subset::Subset;
 
+/// Most dummies one `i()` term may create; more is almost surely a continuous variable or a
+/// fixed effect that should be absorbed.
+pub const MAX_DUMMIES: usize = 5000;
+
 /// Rows removed before estimation, by reason.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Removed {
@@ -25,6 +29,8 @@ pub struct Removed {
     pub singletons: usize,
     /// Perfectly predicted by a separating variable (probit/logit).
     pub separation: usize,
+    /// In another group of a split (`--split`).
+    pub other_groups: usize,
 }
 
 /// What the design needs besides the formula.
@@ -34,6 +40,9 @@ pub struct DesignOptions {
     pub cluster: Vec<String>,
     pub weights: Option<String>,
     pub keep_singletons: bool,
+    /// Rows of one split group (`true` = in the group); rows outside are counted in
+    /// [`Removed::other_groups`]. Length: the frame's row count.
+    pub group: Option<Vec<bool>>,
 }
 
 /// A block of named columns, n_obs × names.len(), column-major.
@@ -183,6 +192,24 @@ impl Design {
         for v in opts.cluster.iter().chain(&opts.weights) {
             frame.index_of(v)?;
         }
+        if opts.cluster.len() == 2 && opts.cluster[0] == opts.cluster[1] {
+            return Err(Error::usage(format!(
+                "--cluster names \"{}\" twice; two-way clustering needs two different variables",
+                opts.cluster[0]
+            )));
+        }
+        if let Some(t) = formula
+            .terms
+            .iter()
+            .chain(formula.iv.iter().flat_map(|iv| iv.endogenous.iter()))
+            .find(|t| t.label() == formula.outcome_label)
+        {
+            return Err(Error::Formula {
+                formula: formula.text.clone(),
+                position: 1,
+                message: format!("the outcome \"{}\" also appears as a regressor", t.label()),
+            });
+        }
         let mut keep = match &opts.subset {
             Some(s) => Subset::parse(s)?.evaluate(frame)?,
             None => vec![true; n],
@@ -191,6 +218,15 @@ impl Design {
             subset: keep.iter().filter(|k| !**k).count(),
             ..Default::default()
         };
+        if let Some(group) = &opts.group {
+            assert_eq!(group.len(), n, "group mask has one entry per row");
+            for (k, g) in keep.iter_mut().zip(group) {
+                if *k && !*g {
+                    *k = false;
+                    removed.other_groups += 1;
+                }
+            }
+        }
 
         let y_all = formula.outcome.eval(n, &|name: &str| frame.numeric(name))?;
         let terms = evaluate_terms(frame, &formula.terms)?;
@@ -274,7 +310,8 @@ impl Design {
             x.names.push("(Intercept)".into());
             x.data.extend(std::iter::repeat_n(1.0, n_obs));
         }
-        let fill = |block: &mut Block, evaluated: &[Evaluated]| {
+        let mut too_many: Option<(String, usize)> = None;
+        let mut fill = |block: &mut Block, evaluated: &[Evaluated]| {
             for t in evaluated {
                 match t {
                     Evaluated::Num { label, values } => {
@@ -292,6 +329,10 @@ impl Design {
                             .for_each(|&i| present[factor.codes[i] as usize] = true);
                         let levels: Vec<usize> =
                             (0..factor.levels.len()).filter(|&l| present[l]).collect();
+                        if levels.len() > MAX_DUMMIES {
+                            too_many = Some((var.clone(), levels.len()));
+                            continue;
+                        }
                         let reference = reference
                             .as_ref()
                             .and_then(|r| factor.levels.iter().position(|l| l == r))
@@ -315,6 +356,11 @@ impl Design {
         fill(&mut endogenous, &endog);
         let mut instruments = Block::default();
         fill(&mut instruments, &instr);
+        if let Some((var, levels)) = too_many {
+            return Err(Error::estimation(format!(
+                "i({var}) would create {levels} dummies (more than {MAX_DUMMIES}); absorb it as a fixed effect instead: \"... | {var}\""
+            )));
+        }
 
         for t in terms.iter().chain(&endog).chain(&instr) {
             if let Evaluated::Factor {
@@ -347,11 +393,48 @@ impl Design {
             clusters.push(codes);
             n_clusters.push(levels);
         }
+        for (name, g) in opts.cluster.iter().zip(&n_clusters) {
+            if *g < 2 {
+                return Err(Error::estimation(format!(
+                    "clustering by \"{name}\" needs at least 2 clusters; the estimation sample has {g}"
+                )));
+            }
+        }
+        // Analytic weights are normalized to mean 1 (Stata's aweights sum to n): estimates and
+        // standard errors do not change, RMSE and RSS become invariant to the weights' scale,
+        // and huge weights cannot overflow.
         let weights = weights_all.map(|w| {
             let mut out = Vec::with_capacity(n_obs);
             gather(&w, &mut out);
+            let max = out.iter().fold(0.0f64, |m, v| m.max(*v));
+            out.iter_mut().for_each(|v| *v /= max);
+            let mean = out.iter().sum::<f64>() / n_obs as f64;
+            out.iter_mut().for_each(|v| *v /= mean);
             out
         });
+        for (block, what) in [
+            (&x, "regressor"),
+            (&endogenous, "endogenous variable"),
+            (&instruments, "instrument"),
+        ] {
+            for (j, name) in block.names.iter().enumerate() {
+                let max = block
+                    .col(j, n_obs)
+                    .iter()
+                    .fold(0.0f64, |m, v| m.max(v.abs()));
+                if max > 1e150 {
+                    return Err(Error::estimation(format!(
+                        "{what} \"{name}\" has values up to {max:.1e}, too large to square in floating point; rescale it"
+                    )));
+                }
+            }
+        }
+        if y.iter().any(|v| v.abs() > 1e150) {
+            return Err(Error::estimation(format!(
+                "outcome \"{}\" has values too large to square in floating point; rescale it",
+                formula.outcome_label
+            )));
+        }
         Ok(Design {
             n_obs,
             outcome: formula.outcome_label.clone(),

@@ -198,6 +198,7 @@ impl Formula {
     /// **Errors**: [`Error::Formula`] with the 1-based character position of the problem.
     pub fn parse(text: &str) -> Result<Formula> {
         let toks = lex(text)?;
+        check_size(text, &toks)?;
         let mut p = Parser { text, toks, pos: 0 };
         p.formula()
     }
@@ -329,6 +330,39 @@ fn lex(text: &str) -> Result<Vec<Spanned>> {
         }
     }
     Ok(out)
+}
+
+/// Most tokens and parenthesis depth a formula may have: the parser and the evaluator
+/// recurse, and a bound keeps hostile input from exhausting the stack.
+pub const MAX_TOKENS: usize = 1500;
+/// See [`MAX_TOKENS`].
+pub const MAX_DEPTH: usize = 64;
+
+fn check_size(text: &str, toks: &[Spanned]) -> Result<()> {
+    if toks.len() > MAX_TOKENS {
+        return Err(formula_error(
+            text,
+            toks[MAX_TOKENS].start,
+            format!("the formula is too long (more than {MAX_TOKENS} tokens)"),
+        ));
+    }
+    let mut depth = 0usize;
+    for t in toks {
+        match t.tok {
+            Tok::Op('(') => depth += 1,
+            Tok::Op(')') => depth = depth.saturating_sub(1),
+            Tok::Op('-') => {}
+            _ => continue,
+        }
+        if depth > MAX_DEPTH {
+            return Err(formula_error(
+                text,
+                t.start,
+                format!("parentheses nested more than {MAX_DEPTH} deep"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn next_is_digit(text: &str, i: usize) -> bool {
@@ -807,6 +841,24 @@ mod tests {
         };
         let v = factors[0].eval(2, &look).unwrap();
         assert_eq!(v, vec![0.0, 5.0]);
+    }
+
+    #[test]
+    fn hostile_sizes_are_errors_not_stack_overflows() {
+        let deep = format!("y ~ {}x{}", "(".repeat(100), ")".repeat(100));
+        assert!(Formula::parse(&deep)
+            .unwrap_err()
+            .to_string()
+            .contains("nested"));
+        let deeper = format!("y ~ {}x{}", "(".repeat(2000), ")".repeat(2000));
+        assert!(Formula::parse(&deeper).is_err());
+        let long = format!("y ~ I({})", vec!["x"; 3000].join("+"));
+        assert!(Formula::parse(&long)
+            .unwrap_err()
+            .to_string()
+            .contains("too long"));
+        let logs = format!("y ~ {}x{}", "log(".repeat(100), ")".repeat(100));
+        assert!(Formula::parse(&logs).is_err());
     }
 
     #[test]

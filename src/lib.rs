@@ -3,10 +3,12 @@
 //! Data flow: [`data::Frame`] (load) → [`formula::Formula`] (parse) → [`design::Design`]
 //! (sample, missing mask, singletons, column-major buffers) → [`absorb`] (fixed-effect
 //! demeaning) → [`estimate`] (OLS, ...) → [`vcov`] (sandwich and small-sample corrections) →
-//! [`report`] (text, JSON).
+//! [`report`] (text, JSON). [`culture`] builds the Confucian-culture measures from historical
+//! geography.
 
 pub mod absorb;
 pub mod check;
+pub mod culture;
 pub mod data;
 pub mod design;
 pub mod error;

@@ -182,6 +182,20 @@ impl Subset {
         if toks.is_empty() {
             return Err(err(text, "the expression is empty"));
         }
+        if toks.len() > crate::formula::MAX_TOKENS {
+            return Err(err(text, "the expression is too long"));
+        }
+        let mut depth = 0usize;
+        for t in &toks {
+            match t {
+                Tok::Op("(") | Tok::Op("!") => depth += 1,
+                Tok::Op(")") => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if depth > crate::formula::MAX_DEPTH {
+                return Err(err(text, "the expression is nested too deeply"));
+            }
+        }
         let mut p = P { text, toks, pos: 0 };
         let root = p.or()?;
         if p.pos < p.toks.len() {
@@ -349,6 +363,12 @@ mod tests {
             e("size >= 21 && size <= 22"),
             vec![true, true, false, false]
         );
+    }
+
+    #[test]
+    fn hostile_sizes() {
+        assert!(Subset::parse(&format!("{}x == 1{}", "(".repeat(2000), ")".repeat(2000))).is_err());
+        assert!(Subset::parse(&format!("{}x == 1", "!".repeat(5000))).is_err());
     }
 
     #[test]

@@ -4,15 +4,18 @@ use std::path::PathBuf;
 
 use clap::Args;
 use keju::absorb::DemeanOptions;
-use keju::estimate::{fit_ols, FitOptions};
+use keju::estimate::glm::GlmAlgorithm;
+use keju::estimate::{fit, FitOptions, Model};
 use keju::formula::Formula;
+use keju::report::text::first_stage_tables;
 use keju::report::{render_fit, FitFormat};
 use keju::vcov::{ClusterDf, FixefK, VcovKind};
 
 /// Arguments of `keju fit`.
 #[derive(Args, Debug)]
 pub struct FitArgs {
-    /// Model formula in fixest syntax: "y ~ x1 + x2 | fe1 + fe2". Functions log(), exp(),
+    /// Model formula in fixest syntax: "y ~ x1 + x2 | fe1 + fe2", with an IV part for 2SLS:
+    /// "y ~ exog | fe | endog ~ instruments". Functions log(), exp(),
     /// sqrt(), abs(), I(a^2); i(var) factor dummies; a:b products; fe1^fe2 combined fixed
     /// effects; `backticks` for names with spaces.
     pub formula: String,
@@ -24,6 +27,25 @@ pub struct FitArgs {
 
     #[command(flatten)]
     pub input: super::input::LoadArgs,
+
+    /// Estimator: ols (default; 2SLS when the formula has an IV part), probit or logit
+    /// (maximum likelihood; outcome must be 0/1).
+    #[arg(long, value_enum, default_value_t = Model::Ols)]
+    pub model: Model,
+
+    /// IV: print the first-stage regressions in full (text output; JSON always has them).
+    #[arg(long)]
+    pub first_stage: bool,
+
+    /// Probit/logit: report average marginal effects with delta-method standard errors.
+    #[arg(long)]
+    pub margins: bool,
+
+    /// Probit/logit maximization: newton (default; Newton-Raphson to a relative
+    /// log-likelihood change below 1e-12) or r-irls (R glm.fit's IRLS, stopping at a relative
+    /// deviance change of 1e-8, to reproduce R's printed numbers).
+    #[arg(long, value_enum, default_value_t = GlmAlgorithm::Newton)]
+    pub glm_algorithm: GlmAlgorithm,
 
     /// Variance: iid, hetero (HC1) or cluster (CR1). Default: cluster when --cluster is
     /// given, iid otherwise (as reghdfe).
@@ -93,6 +115,9 @@ impl FitArgs {
                 tol: self.tol,
                 ..DemeanOptions::default()
             },
+            model: self.model,
+            margins: self.margins,
+            glm_algorithm: self.glm_algorithm,
             ..FitOptions::default()
         })
     }
@@ -106,7 +131,7 @@ pub fn run(args: &FitArgs) -> keju::Result<()> {
     let t0 = std::time::Instant::now();
     let frame = args.input.load(&args.data)?;
     let load_time = t0.elapsed().as_secs_f64();
-    let result = fit_ols(&frame, &formula, &opts)?;
+    let result = fit(&frame, &formula, &opts)?;
     if args.timings {
         eprintln!("timing load    {load_time:>9.4} s");
         for (phase, secs) in &result.timings {
@@ -117,5 +142,9 @@ pub fn run(args: &FitArgs) -> keju::Result<()> {
     for w in &result.warnings {
         eprintln!("warning: {w}");
     }
-    super::emit(&render_fit(&result, args.format), args.output.as_deref())
+    let mut out = render_fit(&result, args.format);
+    if args.first_stage && args.format == FitFormat::Text {
+        out.push_str(&first_stage_tables(&result));
+    }
+    super::emit(&out, args.output.as_deref())
 }

@@ -1,6 +1,7 @@
 //! Subcommands, one file each: a clap `Args` struct and a `run`.
 
 pub mod check;
+pub mod culture;
 pub mod fit;
 pub mod input;
 
@@ -26,6 +27,9 @@ pub enum Command {
     /// Check a panel before estimating: firms, periods, balance, gaps, duplicate firm-periods,
     /// missing rates, text cells in numeric columns, constant columns.
     Check(check::CheckArgs),
+    /// Confucian-culture measures: jinshi within radii, kernel-weighted sums, distances to
+    /// centres, from real historical geography.
+    Culture(culture::CultureArgs),
 }
 
 impl Cli {
@@ -34,6 +38,7 @@ impl Cli {
         match &self.command {
             Command::Fit(a) => a.format == keju::report::FitFormat::Json,
             Command::Check(a) => a.format == keju::check::CheckFormat::Json,
+            Command::Culture(_) => false,
         }
     }
 }
@@ -43,6 +48,7 @@ pub fn run(cli: Cli) -> keju::Result<()> {
     match cli.command {
         Command::Fit(args) => fit::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Culture(args) => culture::run(&args),
     }
 }
 

@@ -81,7 +81,12 @@ pub(super) fn build_frame(
                 j + 1
             )));
         }
-        if frame.names.contains(&name) {
+        // polars renames a repeated header `x` to `x_duplicated_0`
+        let duplicated = name.rsplit_once("_duplicated_").is_some_and(|(base, k)| {
+            k.parse::<usize>().is_ok() && frame.names.iter().any(|n| n == base)
+        });
+        if frame.names.contains(&name) || duplicated {
+            let name = name.split("_duplicated_").next().unwrap_or(&name);
             return Err(schema_err(format!(
                 "column \"{name}\" appears twice in the header"
             )));

@@ -1,10 +1,17 @@
 //! Estimators and their common result type [`FitResult`].
 //!
 //! - [`ols`]: least squares with absorbed fixed effects, weights, and iid / HC1 / CR1 variances.
+//! - [`iv`]: two-stage least squares (`y ~ exog | fe | endog ~ instruments`) with first stages.
+//! - [`glm`]: probit and logit by Fisher scoring, with separation checks.
+//!
+//! [`fit`] picks the estimator: the IV part of the formula selects [`iv`], `model` in
+//! [`FitOptions`] selects [`glm`], OLS otherwise.
 //!
 //! Shared kernels: [`gram`] (X'X, threaded by faer), [`select_independent`] (the collinearity
 //! rule), [`coefficient_table`] (t, p and confidence intervals from a variance matrix).
 
+pub mod glm;
+pub mod iv;
 pub mod ols;
 
 use faer::Mat;
@@ -15,7 +22,90 @@ use crate::absorb::DemeanInfo;
 use crate::design::Removed;
 use crate::vcov::{ClusterDf, FixefK, VcovKind};
 
+pub use glm::fit_glm;
+pub use iv::fit_iv;
 pub use ols::{fit_ols, FitOptions};
+
+/// The estimator family of `keju fit --model`. IV is chosen by the formula, not here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Model {
+    /// Least squares (2SLS when the formula has an IV part). Default.
+    #[default]
+    Ols,
+    /// Binary probit, maximum likelihood.
+    Probit,
+    /// Binary logit, maximum likelihood.
+    Logit,
+}
+
+impl Model {
+    /// Name used in JSON (`model`) and text output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Ols => "ols",
+            Model::Probit => "probit",
+            Model::Logit => "logit",
+        }
+    }
+}
+
+/// Fit the model the formula and options ask for: 2SLS when the formula has an IV part,
+/// probit/logit when `opts.model` says so, OLS otherwise.
+///
+/// **Errors**: those of [`fit_ols`], [`fit_iv`], [`fit_glm`]; [`crate::Error::Usage`] for an IV
+/// formula with `--model probit|logit`.
+pub fn fit(
+    frame: &crate::data::Frame,
+    formula: &crate::formula::Formula,
+    opts: &FitOptions,
+) -> crate::Result<FitResult> {
+    match (opts.model, formula.iv.is_some()) {
+        (Model::Ols, true) => fit_iv(frame, formula, opts),
+        (Model::Ols, false) => fit_ols(frame, formula, opts),
+        (m, true) => Err(crate::Error::usage(format!(
+            "--model {} cannot be combined with an IV part (endog ~ instruments) in the formula",
+            m.name()
+        ))),
+        (_, false) => fit_glm(frame, formula, opts),
+    }
+}
+
+/// The first stage of one endogenous variable in 2SLS.
+#[derive(Debug, Clone, Serialize)]
+pub struct FirstStage {
+    /// The endogenous variable as written in the formula.
+    pub endogenous: String,
+    /// Partial F of the excluded instruments: Wald statistic under the fit's variance type
+    /// divided by the number of excluded instruments (the classic F when iid).
+    pub f_stat: f64,
+    /// Numerator degrees of freedom of `f_stat` (excluded instruments).
+    pub f_df1: usize,
+    /// Denominator degrees of freedom (those of the variance: n − K, or G − 1 clustered).
+    pub f_df2: usize,
+    /// p-value of `f_stat` from F(f_df1, f_df2).
+    pub f_p: f64,
+    /// Kleibergen-Paap rk Wald F. Only with one endogenous variable, where it equals the
+    /// Wald F of the excluded instruments under the fit's variance (`f_stat`); `null` with
+    /// several endogenous variables (the general rk statistic is not implemented).
+    pub kp_f: Option<f64>,
+    /// First-stage coefficients (exogenous regressors, then excluded instruments).
+    pub coefficients: Vec<Coefficient>,
+    /// R² of the first stage (within R² with fixed effects).
+    pub r2: f64,
+}
+
+/// Average marginal effect of one regressor in a probit/logit.
+#[derive(Debug, Clone, Serialize)]
+pub struct MarginalEffect {
+    pub term: String,
+    /// Mean over observations of ∂P(y=1)/∂x = g(η) β (g the density of the link).
+    pub ame: f64,
+    /// Delta-method standard error under the fit's variance.
+    pub std_error: f64,
+    pub z: f64,
+    pub p: f64,
+}
 
 /// One row of the coefficient table.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -61,6 +151,12 @@ pub struct FitStats {
     /// sqrt(RSS / n).
     pub rmse: f64,
     pub rss: f64,
+    /// Log-likelihood (probit/logit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loglik: Option<f64>,
+    /// McFadden pseudo R², 1 − loglik / loglik of the intercept-only model (probit/logit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pseudo_r2: Option<f64>,
 }
 
 /// A fixed effect in the result.
@@ -129,6 +225,12 @@ pub struct FitResult {
     /// not part of the JSON schema.
     #[serde(skip)]
     pub timings: Vec<(&'static str, f64)>,
+    /// First stages, one per endogenous variable (IV only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_stage: Option<Vec<FirstStage>>,
+    /// Average marginal effects (probit/logit with `--margins`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margins: Option<Vec<MarginalEffect>>,
 }
 
 /// Crate version written into every JSON result.

@@ -38,6 +38,12 @@ pub struct FitOptions {
     pub demean: DemeanOptions,
     /// Collinearity tolerance (see [`select_independent`]); default 1e-10.
     pub collin_tol: f64,
+    /// Estimator family; default OLS (2SLS when the formula has an IV part).
+    pub model: super::Model,
+    /// Average marginal effects (probit/logit only).
+    pub margins: bool,
+    /// How probit/logit maximize the likelihood; default Newton-Raphson.
+    pub glm_algorithm: super::glm::GlmAlgorithm,
 }
 
 impl Default for FitOptions {
@@ -52,6 +58,9 @@ impl Default for FitOptions {
             weights: None,
             demean: DemeanOptions::default(),
             collin_tol: 1e-10,
+            model: super::Model::Ols,
+            margins: false,
+            glm_algorithm: super::glm::GlmAlgorithm::Newton,
         }
     }
 }
@@ -88,6 +97,7 @@ impl FitOptions {
             cluster: self.cluster.clone(),
             weights: self.weights.clone(),
             keep_singletons: self.keep_singletons,
+            group: None,
         }
     }
 }
@@ -95,12 +105,12 @@ impl FitOptions {
 /// Fit a linear model by least squares.
 ///
 /// **Errors**: everything [`Design::build`] reports; [`Error::Usage`] from
-/// [`FitOptions::vcov_kind`]; [`Error::Estimation`] when the IV part is present (use the IV
-/// estimator) or too few observations remain.
+/// [`FitOptions::vcov_kind`]; [`Error::Estimation`] when the IV part is present (use
+/// [`super::fit_iv`]) or too few observations remain.
 pub fn fit_ols(frame: &Frame, formula: &Formula, opts: &FitOptions) -> Result<FitResult> {
     if formula.iv.is_some() {
         return Err(Error::estimation(
-            "this formula has an IV part (endog ~ instruments); IV estimation is not available in this build",
+            "this formula has an IV part (endog ~ instruments); use the IV estimator (keju::estimate::fit or fit_iv)",
         ));
     }
     let kind = opts.vcov_kind()?;
@@ -113,7 +123,7 @@ pub fn fit_ols(frame: &Frame, formula: &Formula, opts: &FitOptions) -> Result<Fi
 }
 
 /// Weighted mean of a column.
-fn wmean(x: &[f64], w: Option<&[f64]>) -> f64 {
+pub(crate) fn wmean(x: &[f64], w: Option<&[f64]>) -> f64 {
     match w {
         Some(w) => {
             let sw: f64 = w.iter().sum();
@@ -124,7 +134,7 @@ fn wmean(x: &[f64], w: Option<&[f64]>) -> f64 {
 }
 
 /// Weighted sum of squares around the weighted mean.
-fn wss_centered(x: &[f64], w: Option<&[f64]>) -> f64 {
+pub(crate) fn wss_centered(x: &[f64], w: Option<&[f64]>) -> f64 {
     let m = wmean(x, w);
     match w {
         Some(w) => x.iter().zip(w).map(|(a, b)| b * (a - m).powi(2)).sum(),
@@ -355,6 +365,8 @@ pub fn estimate(
             adj_within_r2,
             rmse: (rss / nf).sqrt(),
             rss,
+            loglik: None,
+            pseudo_r2: None,
         },
         fixed_effects: fe
             .names
@@ -373,5 +385,7 @@ pub fn estimate(
         subset: opts.subset.clone(),
         weights: opts.weights.clone(),
         timings,
+        first_stage: None,
+        margins: None,
     })
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::estimate::FitResult;
+use crate::estimate::{Coefficient, FitResult};
 
 /// Stars for a p-value: `***` < 0.01, `**` < 0.05, `*` < 0.10.
 pub fn stars(p: f64) -> &'static str {
@@ -70,40 +70,52 @@ pub fn fit_summary(r: &FitResult) -> String {
         v.df_t
     );
     let _ = writeln!(s);
-    let width = r
-        .coefficients
-        .iter()
-        .map(|c| c.term.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let _ = writeln!(
-        s,
-        "{:<width$}  {:>14}  {:>14}  {:>9}  {:>10}",
-        "term", "estimate", "std. error", "t", "Pr(>|t|)"
-    );
-    for c in &r.coefficients {
-        let pad = width - c.term.chars().count();
-        let _ = writeln!(
-            s,
-            "{}{}  {:>14}  {:>14}  {:>9.3}  {:>10.3e} {}",
-            c.term,
-            " ".repeat(pad),
-            num(c.estimate),
-            num(c.std_error),
-            c.t_stat,
-            c.p,
-            stars(c.p)
-        );
-    }
+    s.push_str(&coefficient_lines(
+        &r.coefficients,
+        if r.fit.loglik.is_some() { "z" } else { "t" },
+    ));
     let _ = writeln!(s, "---");
     let _ = writeln!(s, "signif. codes: *** 0.01  ** 0.05  * 0.10");
     let f = &r.fit;
-    let _ = write!(s, "R2: {:.6}   adj. R2: {:.6}", f.r2, f.adj_r2);
-    if let (Some(w), Some(aw)) = (f.within_r2, f.adj_within_r2) {
-        let _ = write!(s, "   within R2: {w:.6}   adj. within R2: {aw:.6}");
+    if let (Some(ll), Some(pr2)) = (f.loglik, f.pseudo_r2) {
+        let _ = writeln!(
+            s,
+            "log-likelihood: {ll:.6}   pseudo R2 (McFadden): {pr2:.6}"
+        );
+    } else {
+        let _ = write!(s, "R2: {:.6}   adj. R2: {:.6}", f.r2, f.adj_r2);
+        if let (Some(w), Some(aw)) = (f.within_r2, f.adj_within_r2) {
+            let _ = write!(s, "   within R2: {w:.6}   adj. within R2: {aw:.6}");
+        }
+        let _ = writeln!(s, "   RMSE: {}", num(f.rmse));
     }
-    let _ = writeln!(s, "   RMSE: {}", num(f.rmse));
+    for fs in r.first_stage.iter().flatten() {
+        let _ = write!(
+            s,
+            "first stage {}: F({}, {}) = {:.4} (p = {:.3e})",
+            fs.endogenous, fs.f_df1, fs.f_df2, fs.f_stat, fs.f_p
+        );
+        if let Some(kp) = fs.kp_f {
+            let _ = write!(s, ", Kleibergen-Paap F = {kp:.4}");
+        }
+        let _ = writeln!(s);
+    }
+    if let Some(m) = &r.margins {
+        let _ = writeln!(s, "average marginal effects:");
+        let rows: Vec<Coefficient> = m
+            .iter()
+            .map(|e| Coefficient {
+                term: e.term.clone(),
+                estimate: e.ame,
+                std_error: e.std_error,
+                t_stat: e.z,
+                p: e.p,
+                ci_low: f64::NAN,
+                ci_high: f64::NAN,
+            })
+            .collect();
+        s.push_str(&coefficient_lines(&rows, "z"));
+    }
     let rm = &r.removed;
     let mut notes = Vec::new();
     if rm.subset > 0 {
@@ -130,14 +142,73 @@ pub fn fit_summary(r: &FitResult) -> String {
     if let Some(a) = &r.absorb {
         let _ = writeln!(
             s,
-            "absorb: {:?}, {} iterations{}",
-            a.method,
+            "absorb: {}, {} iterations{}",
+            serde_json::to_value(a.method)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
             a.iterations,
             if a.converged { "" } else { " (NOT converged)" }
         );
     }
     for w in &r.warnings {
         let _ = writeln!(s, "warning: {w}");
+    }
+    s
+}
+
+/// The coefficient table: term, estimate, standard error, statistic, p-value, stars.
+fn coefficient_lines(coefs: &[Coefficient], stat: &str) -> String {
+    let mut s = String::new();
+    let width = coefs
+        .iter()
+        .map(|c| c.term.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let _ = writeln!(
+        s,
+        "{:<width$}  {:>14}  {:>14}  {:>9}  {:>10}",
+        "term",
+        "estimate",
+        "std. error",
+        stat,
+        format!("Pr(>|{stat}|)")
+    );
+    for c in coefs {
+        let pad = width - c.term.chars().count();
+        let _ = writeln!(
+            s,
+            "{}{}  {:>14}  {:>14}  {:>9.3}  {:>10.3e} {}",
+            c.term,
+            " ".repeat(pad),
+            num(c.estimate),
+            num(c.std_error),
+            c.t_stat,
+            c.p,
+            stars(c.p)
+        );
+    }
+    s
+}
+
+/// The first-stage regressions of an IV fit in full (`keju fit --first-stage`); empty for
+/// other models.
+pub fn first_stage_tables(r: &FitResult) -> String {
+    let mut s = String::new();
+    for fs in r.first_stage.iter().flatten() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "first stage, outcome: {}", fs.endogenous);
+        s.push_str(&coefficient_lines(&fs.coefficients, "t"));
+        let _ = write!(
+            s,
+            "R2: {:.6}   partial F of excluded instruments: F({}, {}) = {:.4} (p = {:.3e})",
+            fs.r2, fs.f_df1, fs.f_df2, fs.f_stat, fs.f_p
+        );
+        if let Some(kp) = fs.kp_f {
+            let _ = write!(s, "   Kleibergen-Paap rk Wald F: {kp:.4}");
+        }
+        let _ = writeln!(s);
     }
     s
 }

@@ -1,0 +1,343 @@
+//! [`PointIndex`]: a static k-d tree over points on the unit sphere, for weighted sums within a
+//! radius and nearest-point distances without a double loop.
+//!
+//! Points are stored as 3-D unit vectors ([`super::geo::unit_vector`]); a great-circle radius is
+//! a chord radius in 3-D, so a ball query in the tree is exact and needs no special case at the
+//! poles or the ±180° meridian. Every node keeps its bounding box and the sum of its weights, so
+//! a plain (count) query adds whole subtrees that lie inside the ball without visiting their
+//! points.
+
+use super::geo::{chord_to_km, km_to_chord, unit_vector};
+use super::measure::Kernel;
+
+/// Points farther than the radius by at most this much (1 mm) still count as inside, so a point
+/// exactly on the radius is counted whatever the rounding of its coordinates.
+pub const BOUNDARY_TOLERANCE_KM: f64 = 1e-6;
+
+const LEAF_SIZE: usize = 32;
+/// Depth-first stack capacity: the tree depth is at most log2(2^32 / LEAF_SIZE) + 1 < 30, and
+/// the stack holds at most two entries per level.
+const STACK: usize = 80;
+const NO_CHILD: u32 = u32::MAX;
+
+#[derive(Debug, Clone)]
+struct Node {
+    lo: [f64; 3],
+    hi: [f64; 3],
+    start: u32,
+    end: u32,
+    left: u32,
+    right: u32,
+    weight_sum: f64,
+}
+
+/// A k-d tree over weighted points on the sphere.
+///
+/// **Shapes**: built from n points; stores n unit vectors, n weights and about 2n/32 nodes (leaves of at most 32 points).
+///
+/// **Complexity**: build O(n log n); a radius query visits O(√n + m) nodes for m points near the
+/// boundary (whole subtrees inside the radius cost one node for [`Kernel::Count`]); nearest
+/// O(log n) on average.
+#[derive(Debug, Clone)]
+pub struct PointIndex {
+    xyz: Vec<[f64; 3]>,
+    weight: Vec<f64>,
+    original: Vec<u32>,
+    nodes: Vec<Node>,
+}
+
+impl PointIndex {
+    /// Build the tree.
+    ///
+    /// **Shapes**: `lat_deg`, `lon_deg`, `weight`: n each. **Units**: degrees.
+    ///
+    /// **Panics**: if the lengths differ or n ≥ 2³² (callers check coordinates beforehand).
+    #[track_caller]
+    pub fn new(lat_deg: &[f64], lon_deg: &[f64], weight: &[f64]) -> PointIndex {
+        assert!(
+            lat_deg.len() == lon_deg.len() && lon_deg.len() == weight.len(),
+            "equal lengths"
+        );
+        assert!(lat_deg.len() < u32::MAX as usize, "fewer than 2^32 points");
+        let xyz0: Vec<[f64; 3]> = lat_deg
+            .iter()
+            .zip(lon_deg)
+            .map(|(a, b)| unit_vector(*a, *b))
+            .collect();
+        let mut order: Vec<u32> = (0..xyz0.len() as u32).collect();
+        let mut nodes = Vec::with_capacity(2 * xyz0.len() / LEAF_SIZE + 1);
+        if !xyz0.is_empty() {
+            build(&xyz0, weight, &mut order, 0, &mut nodes);
+        }
+        PointIndex {
+            xyz: order.iter().map(|&i| xyz0[i as usize]).collect(),
+            weight: order.iter().map(|&i| weight[i as usize]).collect(),
+            original: order,
+            nodes,
+        }
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.xyz.len()
+    }
+
+    /// True when there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.xyz.is_empty()
+    }
+
+    /// Σ weight·kernel(distance) over the points within `radius_km` of a location.
+    ///
+    /// A point counts when its great-circle distance d ≤ `radius_km` (+ [`BOUNDARY_TOLERANCE_KM`]).
+    /// No point within the radius gives 0.
+    ///
+    /// **Units**: `lat_deg`, `lon_deg` in degrees; `radius_km`, `bandwidth_km` in km.
+    pub fn sum_within(
+        &self,
+        lat_deg: f64,
+        lon_deg: f64,
+        radius_km: f64,
+        kernel: Kernel,
+        bandwidth_km: f64,
+    ) -> f64 {
+        if self.nodes.is_empty() {
+            return 0.0;
+        }
+        let q = unit_vector(lat_deg, lon_deg);
+        let c = km_to_chord(radius_km + BOUNDARY_TOLERANCE_KM);
+        let c2 = c * c;
+        let mut total = 0.0;
+        let mut stack = [0u32; STACK];
+        let mut top = 1;
+        while top > 0 {
+            top -= 1;
+            let n = stack[top];
+            let node = &self.nodes[n as usize];
+            let (near2, far2) = box_distances2(&q, &node.lo, &node.hi);
+            if near2 > c2 {
+                continue;
+            }
+            if kernel == Kernel::Count && far2 <= c2 {
+                total += node.weight_sum;
+                continue;
+            }
+            if node.left == NO_CHILD {
+                for i in node.start as usize..node.end as usize {
+                    let d2 = dist2(&q, &self.xyz[i]);
+                    if d2 <= c2 {
+                        let w = self.weight[i];
+                        total += if kernel == Kernel::Count {
+                            w
+                        } else {
+                            w * kernel.weight(chord_to_km(d2.sqrt()), bandwidth_km)
+                        };
+                    }
+                }
+            } else {
+                stack[top] = node.left;
+                stack[top + 1] = node.right;
+                top += 2;
+            }
+        }
+        total
+    }
+
+    /// The nearest point to a location: its index in the input order and its great-circle
+    /// distance in km; `None` when the index is empty.
+    pub fn nearest(&self, lat_deg: f64, lon_deg: f64) -> Option<(usize, f64)> {
+        if self.nodes.is_empty() {
+            return None;
+        }
+        let q = unit_vector(lat_deg, lon_deg);
+        let mut best = (usize::MAX, f64::INFINITY);
+        let mut stack: Vec<u32> = vec![0];
+        while let Some(n) = stack.pop() {
+            let node = &self.nodes[n as usize];
+            if box_distances2(&q, &node.lo, &node.hi).0 > best.1 {
+                continue;
+            }
+            if node.left == NO_CHILD {
+                for i in node.start as usize..node.end as usize {
+                    let d2 = dist2(&q, &self.xyz[i]);
+                    if d2 < best.1 || (d2 == best.1 && (self.original[i] as usize) < best.0) {
+                        best = (self.original[i] as usize, d2);
+                    }
+                }
+            } else {
+                let (l, r) = (
+                    &self.nodes[node.left as usize],
+                    &self.nodes[node.right as usize],
+                );
+                let dl = box_distances2(&q, &l.lo, &l.hi).0;
+                let dr = box_distances2(&q, &r.lo, &r.hi).0;
+                // Visit the nearer child first (pushed last).
+                if dl <= dr {
+                    stack.push(node.right);
+                    stack.push(node.left);
+                } else {
+                    stack.push(node.left);
+                    stack.push(node.right);
+                }
+            }
+        }
+        Some((best.0, chord_to_km(best.1.sqrt())))
+    }
+}
+
+fn dist2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+}
+
+/// Squared distance from `q` to the nearest and the farthest point of a box.
+fn box_distances2(q: &[f64; 3], lo: &[f64; 3], hi: &[f64; 3]) -> (f64, f64) {
+    let mut near = 0.0;
+    let mut far = 0.0;
+    for k in 0..3 {
+        let below = lo[k] - q[k];
+        let above = q[k] - hi[k];
+        let gap = below.max(above).max(0.0);
+        near += gap * gap;
+        far += below.powi(2).max(above.powi(2));
+    }
+    (near, far)
+}
+
+fn build(
+    xyz: &[[f64; 3]],
+    weight: &[f64],
+    order: &mut [u32],
+    start: usize,
+    nodes: &mut Vec<Node>,
+) -> u32 {
+    let mut lo = [f64::INFINITY; 3];
+    let mut hi = [f64::NEG_INFINITY; 3];
+    let mut weight_sum = 0.0;
+    for &i in order.iter() {
+        let p = &xyz[i as usize];
+        for k in 0..3 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+        weight_sum += weight[i as usize];
+    }
+    let id = nodes.len() as u32;
+    nodes.push(Node {
+        lo,
+        hi,
+        start: start as u32,
+        end: (start + order.len()) as u32,
+        left: NO_CHILD,
+        right: NO_CHILD,
+        weight_sum,
+    });
+    if order.len() > LEAF_SIZE {
+        let axis = (0..3)
+            .max_by(|&a, &b| (hi[a] - lo[a]).total_cmp(&(hi[b] - lo[b])))
+            .expect("three axes");
+        let mid = order.len() / 2;
+        order.select_nth_unstable_by(mid, |&a, &b| {
+            xyz[a as usize][axis].total_cmp(&xyz[b as usize][axis])
+        });
+        let (left_part, right_part) = order.split_at_mut(mid);
+        let left = build(xyz, weight, left_part, start, nodes);
+        let right = build(xyz, weight, right_part, start + mid, nodes);
+        nodes[id as usize].left = left;
+        nodes[id as usize].right = right;
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::geo::haversine_km;
+    use super::*;
+
+    /// Deterministic pseudo-random points in a box (xorshift; no test dependency).
+    fn points(n: usize, seed: u64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let mut s = seed;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut lat = Vec::new();
+        let mut lon = Vec::new();
+        let mut w = Vec::new();
+        for _ in 0..n {
+            lat.push(18.0 + 35.0 * next());
+            lon.push(75.0 + 60.0 * next());
+            w.push((10.0 * next()).floor());
+        }
+        (lat, lon, w)
+    }
+
+    #[test]
+    fn sums_match_brute_force() {
+        let (lat, lon, w) = points(3000, 42);
+        let idx = PointIndex::new(&lat, &lon, &w);
+        let (qlat, qlon, _) = points(50, 7);
+        for kernel in [
+            Kernel::Count,
+            Kernel::Inverse,
+            Kernel::Exponential,
+            Kernel::Gaussian,
+        ] {
+            for r in [50.0, 200.0, 1000.0] {
+                for (a, b) in qlat.iter().zip(&qlon) {
+                    let brute: f64 = (0..lat.len())
+                        .map(|i| {
+                            let d = haversine_km(*a, *b, lat[i], lon[i]);
+                            if d <= r {
+                                w[i] * kernel.weight(d, 100.0)
+                            } else {
+                                0.0
+                            }
+                        })
+                        .sum();
+                    let got = idx.sum_within(*a, *b, r, kernel, 100.0);
+                    assert!(
+                        (got - brute).abs() <= 1e-9 * brute.max(1.0),
+                        "{kernel:?} r {r}: {got} vs {brute}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn nearest_matches_brute_force() {
+        let (lat, lon, w) = points(2000, 3);
+        let idx = PointIndex::new(&lat, &lon, &w);
+        let (qlat, qlon, _) = points(100, 11);
+        for (a, b) in qlat.iter().zip(&qlon) {
+            let (bi, bd) = (0..lat.len())
+                .map(|i| (i, haversine_km(*a, *b, lat[i], lon[i])))
+                .min_by(|x, y| x.1.total_cmp(&y.1))
+                .unwrap();
+            let (gi, gd) = idx.nearest(*a, *b).unwrap();
+            assert_eq!(gi, bi);
+            assert!((gd - bd).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn point_exactly_on_the_radius_counts_and_just_beyond_does_not() {
+        // A point due east of (0, 0) on the equator at longitude L is exactly R·L(rad) km away.
+        let r = 200.0;
+        let lon_deg = (r / super::super::geo::EARTH_RADIUS_KM).to_degrees();
+        let beyond = ((r + 0.01) / super::super::geo::EARTH_RADIUS_KM).to_degrees();
+        let idx = PointIndex::new(&[0.0, 0.0], &[lon_deg, beyond], &[1.0, 5.0]);
+        assert_eq!(idx.sum_within(0.0, 0.0, r, Kernel::Count, 0.0), 1.0);
+        assert_eq!(idx.sum_within(0.0, 0.0, r + 0.02, Kernel::Count, 0.0), 6.0);
+        assert_eq!(idx.sum_within(0.0, 0.0, 10.0, Kernel::Count, 0.0), 0.0);
+    }
+
+    #[test]
+    fn empty_index() {
+        let idx = PointIndex::new(&[], &[], &[]);
+        assert_eq!(idx.sum_within(30.0, 120.0, 100.0, Kernel::Count, 0.0), 0.0);
+        assert!(idx.nearest(30.0, 120.0).is_none());
+    }
+}
