@@ -7,6 +7,7 @@
 //! geography.
 
 pub mod absorb;
+pub mod check;
 pub mod culture;
 pub mod data;
 pub mod design;

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use keju::absorb::DemeanOptions;
-use keju::data::Frame;
 use keju::estimate::glm::GlmAlgorithm;
 use keju::estimate::{fit, FitOptions, Model};
 use keju::formula::Formula;
@@ -21,9 +20,13 @@ pub struct FitArgs {
     /// effects; `backticks` for names with spaces.
     pub formula: String,
 
-    /// Data file: .csv (UTF-8, BOM allowed), .tsv or .parquet.
+    /// Data file: .csv/.txt/.tsv (UTF-8 or GBK, comma or tab, CSMAR layout), .xlsx/.xls,
+    /// .dta or .parquet; see the Input flags.
     #[arg(long, short = 'd')]
     pub data: PathBuf,
+
+    #[command(flatten)]
+    pub input: super::input::LoadArgs,
 
     /// Estimator: ols (default; 2SLS when the formula has an IV part), probit or logit
     /// (maximum likelihood; outcome must be 0/1).
@@ -126,7 +129,7 @@ pub fn run(args: &FitArgs) -> keju::Result<()> {
     opts.vcov_kind()?;
     let formula = Formula::parse(&args.formula)?;
     let t0 = std::time::Instant::now();
-    let frame = Frame::load(&args.data)?;
+    let frame = args.input.load(&args.data)?;
     let load_time = t0.elapsed().as_secs_f64();
     let result = fit(&frame, &formula, &opts)?;
     if args.timings {

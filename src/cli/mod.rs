@@ -1,8 +1,10 @@
 //! Subcommands, one file each: a clap `Args` struct and a `run`.
 
+pub mod check;
 pub mod culture;
 pub mod describe;
 pub mod fit;
+pub mod input;
 pub mod table;
 
 use std::io::Write;
@@ -24,6 +26,9 @@ pub struct Cli {
 pub enum Command {
     /// Fit a regression: fixed-effects OLS with iid, HC1 or clustered standard errors.
     Fit(fit::FitArgs),
+    /// Check a panel before estimating: firms, periods, balance, gaps, duplicate firm-periods,
+    /// missing rates, text cells in numeric columns, constant columns.
+    Check(check::CheckArgs),
     /// Confucian-culture measures: jinshi within radii, kernel-weighted sums, distances to
     /// centres, from real historical geography.
     Culture(culture::CultureArgs),
@@ -39,6 +44,7 @@ impl Cli {
     pub fn json_errors(&self) -> bool {
         match &self.command {
             Command::Fit(a) => a.format == keju::report::FitFormat::Json,
+            Command::Check(a) => a.format == keju::check::CheckFormat::Json,
             Command::Culture(_) => false,
             Command::Table(a) => a.format == keju::report::TableFormat::Json,
             Command::Describe(a) => a.format == keju::report::TableFormat::Json,
@@ -50,6 +56,7 @@ impl Cli {
 pub fn run(cli: Cli) -> keju::Result<()> {
     match cli.command {
         Command::Fit(args) => fit::run(&args),
+        Command::Check(args) => check::run(&args),
         Command::Culture(args) => culture::run(&args),
         Command::Table(args) => table::run(&args),
         Command::Describe(args) => describe::run(&args),
