@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use keju::absorb::DemeanOptions;
 use keju::estimate::glm::GlmAlgorithm;
+use keju::estimate::split::{fit_split, render_text, SplitRule};
 use keju::estimate::{fit, FitOptions, Model};
 use keju::formula::Formula;
 use keju::report::text::first_stage_tables;
@@ -32,6 +33,17 @@ pub struct FitArgs {
     /// (maximum likelihood; outcome must be 0/1).
     #[arg(long, value_enum, default_value_t = Model::Ols)]
     pub model: Model,
+
+    /// Fit the model once per group: a column (one group per level, as fixest's split=), a
+    /// threshold rule "hhi > mean" / "formal > median by year" (statistic over the pooled
+    /// estimation sample), or a condition "pc == 0" (it and its complement). Reports a test
+    /// that the coefficient of --split-term is equal across groups (OLS).
+    #[arg(long)]
+    pub split: Option<String>,
+
+    /// Term whose equality across split groups is tested (default: the first regressor).
+    #[arg(long, requires = "split")]
+    pub split_term: Option<String>,
 
     /// IV: print the first-stage regressions in full (text output; JSON always has them).
     #[arg(long)]
@@ -131,6 +143,17 @@ pub fn run(args: &FitArgs) -> keju::Result<()> {
     let t0 = std::time::Instant::now();
     let frame = args.input.load(&args.data)?;
     let load_time = t0.elapsed().as_secs_f64();
+    if let Some(rule) = &args.split {
+        let rule = SplitRule::parse(rule)?;
+        let result = fit_split(&frame, &formula, &opts, &rule, args.split_term.as_deref())?;
+        let out = match args.format {
+            FitFormat::Text => render_text(&result),
+            FitFormat::Json => {
+                serde_json::to_string_pretty(&result).expect("split results serialize") + "\n"
+            }
+        };
+        return super::emit(&out, args.output.as_deref());
+    }
     let result = fit(&frame, &formula, &opts)?;
     if args.timings {
         eprintln!("timing load    {load_time:>9.4} s");

@@ -13,6 +13,7 @@
 pub mod glm;
 pub mod iv;
 pub mod ols;
+pub mod split;
 
 use faer::Mat;
 use serde::Serialize;
