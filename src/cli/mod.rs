@@ -3,6 +3,7 @@
 pub mod culture;
 pub mod describe;
 pub mod fit;
+pub mod psm;
 pub mod table;
 
 use std::io::Write;
@@ -32,6 +33,9 @@ pub enum Command {
     Table(table::TableArgs),
     /// Summary statistics (N, mean, SD, min, quartiles, max) and correlations of variables.
     Describe(describe::DescribeArgs),
+    /// Propensity-score matching (logit score, greedy nearest neighbour as MatchIt): ATT,
+    /// covariate balance, and the matched sample for later `keju fit --weights _weight`.
+    Psm(psm::PsmArgs),
 }
 
 impl Cli {
@@ -42,6 +46,7 @@ impl Cli {
             Command::Culture(_) => false,
             Command::Table(a) => a.format == keju::report::TableFormat::Json,
             Command::Describe(a) => a.format == keju::report::TableFormat::Json,
+            Command::Psm(a) => a.format == keju::report::ReportFormat::Json,
         }
     }
 }
@@ -53,6 +58,7 @@ pub fn run(cli: Cli) -> keju::Result<()> {
         Command::Culture(args) => culture::run(&args),
         Command::Table(args) => table::run(&args),
         Command::Describe(args) => describe::run(&args),
+        Command::Psm(args) => psm::run(&args),
     }
 }
 
