@@ -5,6 +5,7 @@ pub mod describe;
 pub mod fit;
 pub mod psm;
 pub mod table;
+pub mod winsorize;
 
 use std::io::Write;
 use std::path::Path;
@@ -36,6 +37,9 @@ pub enum Command {
     /// Propensity-score matching (logit score, greedy nearest neighbour as MatchIt): ATT,
     /// covariate balance, and the matched sample for later `keju fit --weights _weight`.
     Psm(psm::PsmArgs),
+    /// Winsorize variables at the p and 1 − p quantiles (Stata winsor2's rule by default),
+    /// pooled or by group.
+    Winsorize(winsorize::WinsorizeArgs),
 }
 
 impl Cli {
@@ -47,6 +51,7 @@ impl Cli {
             Command::Table(a) => a.format == keju::report::TableFormat::Json,
             Command::Describe(a) => a.format == keju::report::TableFormat::Json,
             Command::Psm(a) => a.format == keju::report::ReportFormat::Json,
+            Command::Winsorize(a) => a.format == keju::report::ReportFormat::Json,
         }
     }
 }
@@ -59,6 +64,7 @@ pub fn run(cli: Cli) -> keju::Result<()> {
         Command::Table(args) => table::run(&args),
         Command::Describe(args) => describe::run(&args),
         Command::Psm(args) => psm::run(&args),
+        Command::Winsorize(args) => winsorize::run(&args),
     }
 }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use keju::data::Frame;
-use keju::estimate::psm::{run_psm, PsmOptions};
+use keju::estimate::psm::{run_psm, MatchRule, PsmOptions};
 use keju::report::psm::psm_summary;
 use keju::report::{to_json, ReportFormat};
 
@@ -37,6 +37,12 @@ pub struct PsmArgs {
     #[arg(long)]
     pub replace: bool,
 
+    /// Control search: nearest (default; smallest |score difference|, ties to the lowest row)
+    /// or matchit-4.5.1 (MatchIt 4.5.1's matcher, which truncates score differences to
+    /// integers: nearest control below the score first; reproduces its published numbers).
+    #[arg(long, value_enum, default_value_t = MatchRule::Nearest)]
+    pub match_rule: MatchRule,
+
     /// Data file: .csv (UTF-8, BOM allowed), .tsv or .parquet.
     #[arg(long, short = 'd')]
     pub data: PathBuf,
@@ -65,6 +71,7 @@ impl PsmArgs {
             caliper: self.caliper,
             ratio: self.ratio,
             replace: self.replace,
+            rule: self.match_rule,
         }
     }
 }

@@ -37,6 +37,27 @@ pub struct PsmOptions {
     pub ratio: usize,
     /// Whether a control can be matched to several treated units.
     pub replace: bool,
+    /// Which nearest-neighbour search (default [`MatchRule::Nearest`]).
+    pub rule: MatchRule,
+}
+
+/// The nearest-neighbour search of [`match_nearest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchRule {
+    /// The available control with the smallest |score difference|; equal differences go to
+    /// the lowest row index. Default.
+    #[default]
+    Nearest,
+    /// What MatchIt 4.5.1's C++ matcher for a scalar distance (`nn_matchC_vec`) does: it
+    /// compares distances with C++ `abs()` on integers, so |differences| below 1 all count as
+    /// 0: the treated unit takes the nearest available control at or below its score in
+    /// (score, row) order, the nearest above only when none is below, and a caliper never
+    /// binds on the probability scale. Reproduces MatchIt 4.5.1 (and the LaLonde ATT 770.39
+    /// in the project's reference set) exactly; not a nearest-neighbour match.
+    #[value(name = "matchit-4.5.1")]
+    #[serde(rename = "matchit-4.5.1")]
+    Matchit451,
 }
 
 impl PsmOptions {
@@ -88,7 +109,11 @@ pub fn match_nearest(
     ratio: usize,
     replace: bool,
     caliper_width: Option<f64>,
+    rule: MatchRule,
 ) -> Matching {
+    if rule == MatchRule::Matchit451 {
+        return match_matchit451(score, treated, ratio, replace, caliper_width);
+    }
     let n = score.len();
     let mut order: Vec<usize> = (0..n).filter(|&i| treated[i]).collect();
     order.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
@@ -122,6 +147,78 @@ pub fn match_nearest(
                     matched[slot].push(c);
                 }
                 None if round == 0 && any_available => n_caliper_discarded += 1,
+                None => {}
+            }
+        }
+    }
+    Matching {
+        pairs: order.into_iter().zip(matched).collect(),
+        n_caliper_discarded,
+    }
+}
+
+/// [`MatchRule::Matchit451`]: MatchIt 4.5.1's `nn_matchC_vec` step by step. All units are
+/// sorted by (score, row); for each treated unit the first eligible control to its left and
+/// to its right in that order are found (a caliper test on the truncated |difference| stops
+/// the search on that side); the left one wins when trunc|d_left| ≤ trunc|d_right|. Rounds
+/// as in [`match_nearest`], but a treated unit unmatched in round 1 may still match later.
+fn match_matchit451(
+    score: &[f64],
+    treated: &[bool],
+    ratio: usize,
+    replace: bool,
+    caliper_width: Option<f64>,
+) -> Matching {
+    let n = score.len();
+    let mut order: Vec<usize> = (0..n).filter(|&i| treated[i]).collect();
+    order.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
+    let mut sorted: Vec<usize> = (0..n).collect();
+    sorted.sort_by(|&a, &b| score[a].total_cmp(&score[b]).then(a.cmp(&b)));
+    let mut position = vec![0; n];
+    for (k, &i) in sorted.iter().enumerate() {
+        position[i] = k;
+    }
+    let mut available: Vec<bool> = (0..n).map(|i| !treated[i]).collect();
+    let mut matched: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
+    let trunc_abs = |d: f64| d.abs().trunc();
+    let mut n_caliper_discarded = 0;
+    for round in 0..ratio {
+        for (slot, &t) in order.iter().enumerate() {
+            let eligible = |c: usize, mine: &[usize]| available[c] && !mine.contains(&c);
+            let search = |iter: &mut dyn Iterator<Item = usize>| -> Option<usize> {
+                for k in iter {
+                    let c = sorted[k];
+                    if treated[c] || !eligible(c, &matched[slot]) {
+                        continue;
+                    }
+                    if caliper_width.is_some_and(|w| trunc_abs(score[t] - score[c]) > w) {
+                        return None;
+                    }
+                    return Some(c);
+                }
+                None
+            };
+            let p = position[t];
+            let left = search(&mut (0..p).rev());
+            let right = search(&mut (p + 1..n));
+            let pick = match (left, right) {
+                (Some(l), Some(r)) => {
+                    if trunc_abs(score[l] - score[t]) <= trunc_abs(score[r] - score[t]) {
+                        Some(l)
+                    } else {
+                        Some(r)
+                    }
+                }
+                (l, r) => l.or(r),
+            };
+            match pick {
+                Some(c) => {
+                    if !replace {
+                        available[c] = false;
+                    }
+                    matched[slot].push(c);
+                }
+                None if round == 0 && available.iter().any(|a| *a) => n_caliper_discarded += 1,
                 None => {}
             }
         }
@@ -258,6 +355,7 @@ pub struct MatchMethod {
     pub distance: &'static str,
     /// `largest` (treated units by descending score).
     pub order: &'static str,
+    pub rule: MatchRule,
     pub ratio: usize,
     pub replace: bool,
     /// Caliper in SDs of the propensity score, as given.
@@ -417,7 +515,14 @@ pub fn run_psm(frame: &Frame, opts: &PsmOptions) -> Result<PsmOutput> {
         let var = score.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
         c * var.sqrt()
     });
-    let matching = match_nearest(&score, &is_treated, opts.ratio, opts.replace, caliper_width);
+    let matching = match_nearest(
+        &score,
+        &is_treated,
+        opts.ratio,
+        opts.replace,
+        caliper_width,
+        opts.rule,
+    );
     let weights = matching_weights(&matching, n);
     let n_matched_treated = (0..n).filter(|&i| is_treated[i] && weights[i] > 0.0).count();
     let n_matched_control = (0..n).filter(|&i| !is_treated[i] && weights[i] > 0.0).count();
@@ -534,6 +639,7 @@ pub fn run_psm(frame: &Frame, opts: &PsmOptions) -> Result<PsmOutput> {
                 method: "nearest",
                 distance: "logit propensity score",
                 order: "largest",
+                rule: opts.rule,
                 ratio: opts.ratio,
                 replace: opts.replace,
                 caliper: opts.caliper,
@@ -569,7 +675,7 @@ mod tests {
         // index); treated 1 (0.5) then takes 4.
         let score = [0.9, 0.5, 0.1, 0.8, 0.8];
         let treated = [true, true, false, false, false];
-        let m = match_nearest(&score, &treated, 1, false, None);
+        let m = match_nearest(&score, &treated, 1, false, None, MatchRule::Nearest);
         assert_eq!(m.pairs, vec![(0, vec![3]), (1, vec![4])]);
         let w = matching_weights(&m, 5);
         assert_eq!(w, vec![1.0, 1.0, 0.0, 1.0, 1.0]);
@@ -580,11 +686,11 @@ mod tests {
         let score = [0.9, 0.5, 0.85, 0.1];
         let treated = [true, true, false, false];
         // Width 0.1: treated 0 takes control 2; treated 1 has only control 3 (0.4 away).
-        let m = match_nearest(&score, &treated, 1, false, Some(0.1));
+        let m = match_nearest(&score, &treated, 1, false, Some(0.1), MatchRule::Nearest);
         assert_eq!(m.pairs, vec![(0, vec![2]), (1, vec![])]);
         assert_eq!(m.n_caliper_discarded, 1);
         // With replacement both take control 2.
-        let m = match_nearest(&score, &treated, 1, true, None);
+        let m = match_nearest(&score, &treated, 1, true, None, MatchRule::Nearest);
         assert_eq!(m.pairs, vec![(0, vec![2]), (1, vec![2])]);
         let w = matching_weights(&m, 4);
         // Control 2 carries 2, scaled to the one matched control: 1.
@@ -597,7 +703,7 @@ mod tests {
         // t1 → c5 (0.1).
         let score = [0.9, 0.6, 0.85, 0.55, 0.7, 0.1];
         let treated = [true, true, false, false, false, false];
-        let m = match_nearest(&score, &treated, 2, false, None);
+        let m = match_nearest(&score, &treated, 2, false, None, MatchRule::Nearest);
         assert_eq!(m.pairs, vec![(0, vec![2, 4]), (1, vec![3, 5])]);
         let w = matching_weights(&m, 6);
         assert_eq!(w, vec![1.0, 1.0, 1.0, 1.0, 1.0, 1.0]);
