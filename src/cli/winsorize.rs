@@ -62,7 +62,11 @@ fn summary(r: &WinsorizeReport) -> String {
             .map_or(String::new(), |b| format!(", within {b}"))
     );
     if r.n_missing_group > 0 {
-        let _ = writeln!(s, "{} rows with a missing group left unchanged", r.n_missing_group);
+        let _ = writeln!(
+            s,
+            "{} rows with a missing group left unchanged",
+            r.n_missing_group
+        );
     }
     let _ = writeln!(
         s,

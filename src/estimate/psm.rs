@@ -291,7 +291,11 @@ fn weighted_moments(x: &[f64], w: &[f64], binary: bool) -> (f64, f64) {
     let var = if binary {
         mean * (1.0 - mean)
     } else {
-        let ss: f64 = x.iter().zip(w).map(|(a, b)| b / sw * (a - mean).powi(2)).sum();
+        let ss: f64 = x
+            .iter()
+            .zip(w)
+            .map(|(a, b)| b / sw * (a - mean).powi(2))
+            .sum();
         let w2: f64 = w.iter().map(|b| (b / sw).powi(2)).sum();
         ss / (1.0 - w2)
     };
@@ -305,7 +309,11 @@ fn weighted_moments(x: &[f64], w: &[f64], binary: bool) -> (f64, f64) {
 /// after matching; a mean difference below 1e-8 in absolute value gives an SMD of 0.
 ///
 /// **Shapes**: each value vector, `treated`, `weights`: n.
-pub fn balance(columns: &[(String, Vec<f64>)], treated: &[bool], weights: &[f64]) -> Vec<BalanceRow> {
+pub fn balance(
+    columns: &[(String, Vec<f64>)],
+    treated: &[bool],
+    weights: &[f64],
+) -> Vec<BalanceRow> {
     let split = |x: &[f64], w: Option<&[f64]>, t: bool| -> (Vec<f64>, Vec<f64>) {
         (0..x.len())
             .filter(|&i| treated[i] == t && w.is_none_or(|w| w[i] > 0.0))
@@ -459,8 +467,12 @@ pub fn run_psm(frame: &Frame, opts: &PsmOptions) -> Result<PsmOutput> {
     let complete = |i: usize| !treat[i].is_nan() && !outcome[i].is_nan();
     let n_rows = frame.n_rows();
     let missing_treat_or_outcome = (0..n_rows).filter(|&i| !complete(i)).count();
-    let n_t0 = (0..n_rows).filter(|&i| complete(i) && treat[i] == 1.0).count();
-    let n_c0 = (0..n_rows).filter(|&i| complete(i) && treat[i] == 0.0).count();
+    let n_t0 = (0..n_rows)
+        .filter(|&i| complete(i) && treat[i] == 1.0)
+        .count();
+    let n_c0 = (0..n_rows)
+        .filter(|&i| complete(i) && treat[i] == 0.0)
+        .count();
     if n_t0 == 0 || n_c0 == 0 {
         let (what, value) = if n_t0 == 0 {
             ("treated", 1)
@@ -524,8 +536,12 @@ pub fn run_psm(frame: &Frame, opts: &PsmOptions) -> Result<PsmOutput> {
         opts.rule,
     );
     let weights = matching_weights(&matching, n);
-    let n_matched_treated = (0..n).filter(|&i| is_treated[i] && weights[i] > 0.0).count();
-    let n_matched_control = (0..n).filter(|&i| !is_treated[i] && weights[i] > 0.0).count();
+    let n_matched_treated = (0..n)
+        .filter(|&i| is_treated[i] && weights[i] > 0.0)
+        .count();
+    let n_matched_control = (0..n)
+        .filter(|&i| !is_treated[i] && weights[i] > 0.0)
+        .count();
     let mut warnings = score_model.warnings.clone();
     if n_matched_treated == 0 {
         return Err(Error::estimation(format!(
@@ -556,8 +572,11 @@ pub fn run_psm(frame: &Frame, opts: &PsmOptions) -> Result<PsmOutput> {
     // Matched sample: input rows with weight > 0, and the three added columns.
     let mut subclass = vec![f64::NAN; n];
     if !opts.replace {
-        let mut treated_in_order: Vec<&(usize, Vec<usize>)> =
-            matching.pairs.iter().filter(|(_, cs)| !cs.is_empty()).collect();
+        let mut treated_in_order: Vec<&(usize, Vec<usize>)> = matching
+            .pairs
+            .iter()
+            .filter(|(_, cs)| !cs.is_empty())
+            .collect();
         treated_in_order.sort_by_key(|(t, _)| *t);
         for (id, (t, cs)) in treated_in_order.into_iter().enumerate() {
             subclass[*t] = (id + 1) as f64;
@@ -579,7 +598,11 @@ pub fn run_psm(frame: &Frame, opts: &PsmOptions) -> Result<PsmOutput> {
         keep[i] = weights[j] > 0.0;
     }
     let filt = |v: &[f64]| -> Vec<f64> {
-        v.iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect()
+        v.iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(x, _)| *x)
+            .collect()
     };
     let mut matched = frame.filter(&keep);
     matched.set_column("_weight", Column::Num(filt(&w_full)));
@@ -593,7 +616,11 @@ pub fn run_psm(frame: &Frame, opts: &PsmOptions) -> Result<PsmOutput> {
     };
     let se_fit = fit(
         &matched,
-        &Formula::parse(&format!("{} ~ {}", quoted(&opts.outcome), quoted(&opts.treat)))?,
+        &Formula::parse(&format!(
+            "{} ~ {}",
+            quoted(&opts.outcome),
+            quoted(&opts.treat)
+        ))?,
         &FitOptions {
             vcov: Some(att_se_vcov),
             cluster: if opts.replace {
@@ -615,8 +642,12 @@ pub fn run_psm(frame: &Frame, opts: &PsmOptions) -> Result<PsmOutput> {
 
     // Balance on the score and the score model's regressors (design rows = frame rows with
     // complete covariates; restrict to the matching sample).
-    let pos: std::collections::HashMap<usize, usize> =
-        design.rows.iter().enumerate().map(|(j, &r)| (r, j)).collect();
+    let pos: std::collections::HashMap<usize, usize> = design
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(j, &r)| (r, j))
+        .collect();
     let mut columns = vec![("distance".to_string(), score.clone())];
     for (j, name) in design.x.names.iter().enumerate() {
         if name == "(Intercept)" {
