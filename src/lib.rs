@@ -4,7 +4,7 @@
 //! (sample, missing mask, singletons, column-major buffers) → [`absorb`] (fixed-effect
 //! demeaning) → [`estimate`] (OLS, ...) → [`vcov`] (sandwich and small-sample corrections) →
 //! [`report`] (text, JSON). [`culture`] builds the Confucian-culture measures from historical
-//! geography.
+//! geography. [`transform`] winsorizes variables before estimation.
 
 pub mod absorb;
 pub mod check;
@@ -16,6 +16,7 @@ pub mod estimate;
 pub mod formula;
 pub mod report;
 pub mod subset;
+pub mod transform;
 pub mod vcov;
 
 pub use error::{Error, Result};

@@ -5,7 +5,9 @@ pub mod culture;
 pub mod describe;
 pub mod fit;
 pub mod input;
+pub mod psm;
 pub mod table;
+pub mod winsorize;
 
 use std::io::Write;
 use std::path::Path;
@@ -37,6 +39,12 @@ pub enum Command {
     Table(table::TableArgs),
     /// Summary statistics (N, mean, SD, min, quartiles, max) and correlations of variables.
     Describe(describe::DescribeArgs),
+    /// Propensity-score matching (logit score, greedy nearest neighbour as MatchIt): ATT,
+    /// covariate balance, and the matched sample for later `keju fit --weights _weight`.
+    Psm(psm::PsmArgs),
+    /// Winsorize variables at the p and 1 − p quantiles (Stata winsor2's rule by default),
+    /// pooled or by group.
+    Winsorize(winsorize::WinsorizeArgs),
 }
 
 impl Cli {
@@ -48,6 +56,8 @@ impl Cli {
             Command::Culture(_) => false,
             Command::Table(a) => a.format == keju::report::TableFormat::Json,
             Command::Describe(a) => a.format == keju::report::TableFormat::Json,
+            Command::Psm(a) => a.format == keju::report::ReportFormat::Json,
+            Command::Winsorize(a) => a.format == keju::report::ReportFormat::Json,
         }
     }
 }
@@ -60,6 +70,8 @@ pub fn run(cli: Cli) -> keju::Result<()> {
         Command::Culture(args) => culture::run(&args),
         Command::Table(args) => table::run(&args),
         Command::Describe(args) => describe::run(&args),
+        Command::Psm(args) => psm::run(&args),
+        Command::Winsorize(args) => winsorize::run(&args),
     }
 }
 
