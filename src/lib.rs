@@ -4,7 +4,8 @@
 //! (sample, missing mask, singletons, column-major buffers) → [`absorb`] (fixed-effect
 //! demeaning) → [`estimate`] (OLS, ...) → [`vcov`] (sandwich and small-sample corrections) →
 //! [`report`] (text, JSON). [`culture`] builds the Confucian-culture measures from historical
-//! geography. [`transform`] winsorizes variables before estimation.
+//! geography. [`transform`] winsorizes variables before estimation. [`spec`] runs a whole
+//! replication from one TOML file (`keju replicate`).
 
 pub mod absorb;
 pub mod check;
@@ -15,6 +16,7 @@ pub mod error;
 pub mod estimate;
 pub mod formula;
 pub mod report;
+pub mod spec;
 pub mod subset;
 pub mod transform;
 pub mod vcov;

@@ -6,6 +6,7 @@ pub mod describe;
 pub mod fit;
 pub mod input;
 pub mod psm;
+pub mod replicate;
 pub mod table;
 pub mod winsorize;
 
@@ -28,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Fit a regression: fixed-effects OLS with iid, HC1 or clustered standard errors.
     Fit(fit::FitArgs),
+    /// Run a whole replication from a spec file: every table, truth checks, a log.
+    Replicate(replicate::ReplicateArgs),
     /// Check a panel before estimating: firms, periods, balance, gaps, duplicate firm-periods,
     /// missing rates, text cells in numeric columns, constant columns.
     Check(check::CheckArgs),
@@ -53,7 +56,7 @@ impl Cli {
         match &self.command {
             Command::Fit(a) => a.format == keju::report::FitFormat::Json,
             Command::Check(a) => a.format == keju::check::CheckFormat::Json,
-            Command::Culture(_) => false,
+            Command::Culture(_) | Command::Replicate(_) => false,
             Command::Table(a) => a.format == keju::report::TableFormat::Json,
             Command::Describe(a) => a.format == keju::report::TableFormat::Json,
             Command::Psm(a) => a.format == keju::report::ReportFormat::Json,
@@ -66,6 +69,7 @@ impl Cli {
 pub fn run(cli: Cli) -> keju::Result<()> {
     match cli.command {
         Command::Fit(args) => fit::run(&args),
+        Command::Replicate(args) => replicate::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Culture(args) => culture::run(&args),
         Command::Table(args) => table::run(&args),

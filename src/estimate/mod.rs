@@ -15,8 +15,8 @@
 pub mod glm;
 pub mod iv;
 pub mod ols;
-pub mod split;
 pub mod psm;
+pub mod split;
 
 use faer::Mat;
 use serde::Serialize;
