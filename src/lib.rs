@@ -14,6 +14,7 @@ pub mod error;
 pub mod estimate;
 pub mod formula;
 pub mod report;
+pub mod simulate;
 pub mod subset;
 pub mod vcov;
 

@@ -3,6 +3,7 @@
 pub mod culture;
 pub mod describe;
 pub mod fit;
+pub mod simulate;
 pub mod table;
 
 use std::io::Write;
@@ -32,6 +33,9 @@ pub enum Command {
     Table(table::TableArgs),
     /// Summary statistics (N, mean, SD, min, quartiles, max) and correlations of variables.
     Describe(describe::DescribeArgs),
+    /// Write the SIMULATED panel (paper's shape, real geography, known true coefficients) and
+    /// its truth as JSON.
+    Simulate(simulate::SimulateArgs),
 }
 
 impl Cli {
@@ -42,6 +46,7 @@ impl Cli {
             Command::Culture(_) => false,
             Command::Table(a) => a.format == keju::report::TableFormat::Json,
             Command::Describe(a) => a.format == keju::report::TableFormat::Json,
+            Command::Simulate(_) => false,
         }
     }
 }
@@ -53,6 +58,7 @@ pub fn run(cli: Cli) -> keju::Result<()> {
         Command::Culture(args) => culture::run(&args),
         Command::Table(args) => table::run(&args),
         Command::Describe(args) => describe::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
     }
 }
 
