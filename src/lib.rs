@@ -17,6 +17,7 @@ pub mod estimate;
 pub mod formula;
 pub mod report;
 pub mod spec;
+pub mod simulate;
 pub mod subset;
 pub mod transform;
 pub mod vcov;

@@ -7,6 +7,7 @@ pub mod fit;
 pub mod input;
 pub mod psm;
 pub mod replicate;
+pub mod simulate;
 pub mod table;
 pub mod winsorize;
 
@@ -48,6 +49,9 @@ pub enum Command {
     /// Winsorize variables at the p and 1 − p quantiles (Stata winsor2's rule by default),
     /// pooled or by group.
     Winsorize(winsorize::WinsorizeArgs),
+    /// Write the SIMULATED panel (paper's shape, real geography, known true coefficients) and
+    /// its truth as JSON.
+    Simulate(simulate::SimulateArgs),
 }
 
 impl Cli {
@@ -61,6 +65,7 @@ impl Cli {
             Command::Describe(a) => a.format == keju::report::TableFormat::Json,
             Command::Psm(a) => a.format == keju::report::ReportFormat::Json,
             Command::Winsorize(a) => a.format == keju::report::ReportFormat::Json,
+            Command::Simulate(_) => false,
         }
     }
 }
@@ -76,6 +81,7 @@ pub fn run(cli: Cli) -> keju::Result<()> {
         Command::Describe(args) => describe::run(&args),
         Command::Psm(args) => psm::run(&args),
         Command::Winsorize(args) => winsorize::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
     }
 }
 
