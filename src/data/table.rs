@@ -71,15 +71,23 @@ pub(super) fn build_frame(
             ));
         }
     }
-    for (j, (name, cells)) in names.into_iter().zip(columns).enumerate() {
+    for (j, (mut name, cells)) in names.into_iter().zip(columns).enumerate() {
         if name.trim().is_empty() {
             if cells.iter().all(Option::is_none) {
                 continue; // an empty trailing column, as Excel and some exports leave
             }
-            return Err(schema_err(format!(
-                "column {} has no name in the header (line {header_line})",
+            // R's write.csv leaves the row-name column unnamed: name it by position.
+            name = format!("column_{}", j + 1);
+            if frame.names.contains(&name) {
+                return Err(schema_err(format!(
+                    "column {} has no name in the header (line {header_line})",
+                    j + 1
+                )));
+            }
+            frame.notes.push(format!(
+                "{source}: column {} has no name in the header; it is called \"{name}\"",
                 j + 1
-            )));
+            ));
         }
         // polars renames a repeated header `x` to `x_duplicated_0`
         let duplicated = name.rsplit_once("_duplicated_").is_some_and(|(base, k)| {
