@@ -3,6 +3,7 @@
 pub mod culture;
 pub mod describe;
 pub mod fit;
+pub mod plot;
 pub mod table;
 
 use std::io::Write;
@@ -32,6 +33,9 @@ pub enum Command {
     Table(table::TableArgs),
     /// Summary statistics (N, mean, SD, min, quartiles, max) and correlations of variables.
     Describe(describe::DescribeArgs),
+    /// Figures: coefficient plots of saved fit results, maps of firms coloured by a culture
+    /// measure (SVG or PNG).
+    Plot(plot::PlotArgs),
 }
 
 impl Cli {
@@ -42,6 +46,8 @@ impl Cli {
             Command::Culture(_) => false,
             Command::Table(a) => a.format == keju::report::TableFormat::Json,
             Command::Describe(a) => a.format == keju::report::TableFormat::Json,
+            // Figures have no JSON output; errors are plain text.
+            Command::Plot(_) => false,
         }
     }
 }
@@ -53,6 +59,7 @@ pub fn run(cli: Cli) -> keju::Result<()> {
         Command::Culture(args) => culture::run(&args),
         Command::Table(args) => table::run(&args),
         Command::Describe(args) => describe::run(&args),
+        Command::Plot(args) => plot::run(&args),
     }
 }
 
