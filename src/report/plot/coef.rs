@@ -434,8 +434,10 @@ mod tests {
         };
         let plot = CoefPlot::build(&[a, b], &opts).unwrap();
         let svg = super::super::to_svg_string(&plot).unwrap();
-        for s in ["儒家文化", ">z<", "(1) roa", "(2) esg", super::super::FONT_FAMILY] {
-            assert!(svg.contains(s), "{s} not in svg");
+        let texts = super::super::svg_texts(&svg);
+        for s in ["儒家文化", "z", "(1) roa", "(2) esg", "95% CI"] {
+            assert!(texts.iter().any(|t| t == s), "{s} not in {texts:?}");
         }
+        assert!(svg.contains(super::super::FONT_FAMILY));
     }
 }

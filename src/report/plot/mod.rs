@@ -208,6 +208,18 @@ pub fn tick_label(v: f64) -> String {
     }
 }
 
+/// The trimmed contents of an SVG document's `<text>` elements (for tests).
+#[cfg(test)]
+pub(crate) fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = &t[t.find('>')? + 1..];
+            Some(body[..body.find("</text>")?].trim().to_string())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
