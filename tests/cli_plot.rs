@@ -263,3 +263,48 @@ fn errors_are_clear() {
     );
     assert!(err.contains("\"jss\""), "{err}");
 }
+
+/// The plotted 95% interval (recomputed from estimate, SE and `vcov.df_t`) equals the stored
+/// `ci_low`/`ci_high` of `keju fit`, for t-based OLS fits and a normal-based probit fit.
+#[test]
+fn recomputed_95_interval_matches_fit() {
+    use keju::report::plot::coef::{CoefOptions, CoefPlot};
+    use keju::report::table::FitRecord;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut paths = fits(d);
+    let mut csv = String::from("y,x\n");
+    for i in 0..60 {
+        let x = i as f64 / 10.0 - 3.0;
+        let y = ((i * 37) % 10 < 3 + i / 12) as u8;
+        csv.push_str(&format!("{y},{x}\n"));
+    }
+    std::fs::write(d.join("bin.csv"), csv).unwrap();
+    let probit = d.join("probit.json");
+    run_ok(
+        d,
+        &[
+            "fit", "y ~ x", "--data", "bin.csv", "--model", "probit", "--format", "json",
+            "--output", probit.to_str().unwrap(),
+        ],
+    );
+    paths.push(probit);
+    let opts = CoefOptions {
+        levels_pct: vec![95.0],
+        ..Default::default()
+    };
+    for p in &paths {
+        let rec = FitRecord::load(p).unwrap();
+        let plot = CoefPlot::build(std::slice::from_ref(&rec), &opts).unwrap();
+        for pt in &plot.points {
+            let c = rec
+                .coefficients
+                .iter()
+                .find(|c| c.term == plot.terms[pt.term])
+                .unwrap();
+            let (lo, hi) = pt.intervals[0];
+            assert_close(lo, c.ci_low.unwrap(), 1e-9, &format!("{p:?} {} low", c.term));
+            assert_close(hi, c.ci_high.unwrap(), 1e-9, &format!("{p:?} {} high", c.term));
+        }
+    }
+}
