@@ -14,7 +14,11 @@ fn fits(dir: &Path) -> Vec<PathBuf> {
     let g = fixture("reference/grunfeld.csv");
     let specs: [(&str, &Path, &[&str]); 3] = [
         ("y ~ x", &p, &["--cluster", "firm"]),
-        ("inv ~ value + capital | firm + year", &g, &["--cluster", "firm"]),
+        (
+            "inv ~ value + capital | firm + year",
+            &g,
+            &["--cluster", "firm"],
+        ),
         ("inv ~ value + capital", &g, &[]),
     ];
     specs
@@ -57,7 +61,10 @@ fn svg_texts(path: &Path) -> Vec<String> {
 fn assert_texts(path: &Path, want: &[&str]) {
     let texts = svg_texts(path);
     for s in want {
-        assert!(texts.iter().any(|t| t == s), "{s:?} not a text of {texts:?}");
+        assert!(
+            texts.iter().any(|t| t == s),
+            "{s:?} not a text of {texts:?}"
+        );
     }
 }
 
@@ -73,13 +80,12 @@ fn run_ok(dir: &Path, args: &[&str]) {
 /// Decode a PNG; return (width, height).
 fn png_size(path: &Path) -> (u32, u32) {
     let file = std::fs::File::open(path).unwrap();
-    let mut reader = png::Decoder::new(file).read_info().expect("a valid PNG header");
+    let mut reader = png::Decoder::new(file)
+        .read_info()
+        .expect("a valid PNG header");
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).expect("the PNG decodes");
-    assert!(
-        buf.iter().any(|&b| b != 255),
-        "the PNG is not blank white"
-    );
+    assert!(buf.iter().any(|&b| b != 255), "the PNG is not blank white");
     (info.width, info.height)
 }
 
@@ -169,7 +175,10 @@ fn chinese_labels_in_svg_and_png() {
             ],
         );
     }
-    assert_texts(&d.join("zh.svg"), &["儒家文化", "(1) 企业ESG", "儒家文化与ESG"]);
+    assert_texts(
+        &d.join("zh.svg"),
+        &["儒家文化", "(1) 企业ESG", "儒家文化与ESG"],
+    );
     assert_eq!(png_size(&d.join("zh.png")), (900, 600));
 }
 
@@ -185,15 +194,27 @@ fn map_from_city_names() {
         let o = keju_in(
             d,
             &[
-                "plot", "map", "--firms", f, "--city", "city", "--measure", "js_200",
-                "--prefectures", "--out", name,
+                "plot",
+                "map",
+                "--firms",
+                f,
+                "--city",
+                "city",
+                "--measure",
+                "js_200",
+                "--prefectures",
+                "--out",
+                name,
             ],
         );
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("5 of 6 firm rows plotted"), "{err}");
     }
-    assert_texts(&d.join("map.svg"), &["js_200", "firms (5)", "120°E", "30°N", "Longitude"]);
+    assert_texts(
+        &d.join("map.svg"),
+        &["js_200", "firms (5)", "120°E", "30°N", "Longitude"],
+    );
     assert!(svg_texts(&d.join("map.svg"))
         .iter()
         .any(|t| t.starts_with("Ming-Qing jinshi prefectures")));
@@ -210,8 +231,18 @@ fn map_from_lat_lon() {
     let o = keju_in(
         d,
         &[
-            "plot", "map", "--firms", firms.to_str().unwrap(), "--lat", "lat", "--lon", "lon",
-            "--measure", "m", "--out", "m.png",
+            "plot",
+            "map",
+            "--firms",
+            firms.to_str().unwrap(),
+            "--lat",
+            "lat",
+            "--lon",
+            "lon",
+            "--measure",
+            "m",
+            "--out",
+            "m.png",
         ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -226,25 +257,40 @@ fn errors_are_clear() {
     let r = fits(d);
     let m2 = r[1].to_str().unwrap();
     // Unknown term, with the closest as a hint.
-    let (code, err) = keju_fails(d, &["plot", "coef", m2, "--terms", "valu", "--out", "a.svg"]);
+    let (code, err) = keju_fails(
+        d,
+        &["plot", "coef", m2, "--terms", "valu", "--out", "a.svg"],
+    );
     assert_ne!(code, 0);
-    assert!(err.contains("\"valu\"") && err.contains("did you mean \"value\""), "{err}");
+    assert!(
+        err.contains("\"valu\"") && err.contains("did you mean \"value\""),
+        "{err}"
+    );
     assert!(!d.join("a.svg").exists());
     // Unknown extension.
     let (code, err) = keju_fails(d, &["plot", "coef", m2, "--out", "a.pdf"]);
     assert_ne!(code, 0);
-    assert!(err.contains("\".pdf\"") && err.contains(".svg or .png"), "{err}");
+    assert!(
+        err.contains("\".pdf\"") && err.contains(".svg or .png"),
+        "{err}"
+    );
     // No results.
     let (code, err) = keju_fails(d, &["plot", "coef", "--out", "a.svg"]);
     assert_eq!(code, 2);
     assert!(err.contains("RESULT.json"), "{err}");
     // A level out of range.
-    let (_, err) = keju_fails(d, &["plot", "coef", m2, "--level", "90,100", "--out", "a.svg"]);
+    let (_, err) = keju_fails(
+        d,
+        &["plot", "coef", m2, "--level", "90,100", "--out", "a.svg"],
+    );
     assert!(err.contains("--level"), "{err}");
     // A file that is not a fit result.
     let bad = d.join("bad.json");
     std::fs::write(&bad, "{}").unwrap();
-    let (code, err) = keju_fails(d, &["plot", "coef", bad.to_str().unwrap(), "--out", "a.svg"]);
+    let (code, err) = keju_fails(
+        d,
+        &["plot", "coef", bad.to_str().unwrap(), "--out", "a.svg"],
+    );
     assert_eq!(code, 1);
     assert!(err.contains("not a keju fit result"), "{err}");
     // Map: unknown city and unknown measure column.
@@ -253,13 +299,35 @@ fn errors_are_clear() {
     let f = firms.to_str().unwrap();
     let (code, err) = keju_fails(
         d,
-        &["plot", "map", "--firms", f, "--city", "city", "--measure", "js", "--out", "m.svg"],
+        &[
+            "plot",
+            "map",
+            "--firms",
+            f,
+            "--city",
+            "city",
+            "--measure",
+            "js",
+            "--out",
+            "m.svg",
+        ],
     );
     assert_eq!(code, 1);
     assert!(err.contains("火星"), "{err}");
     let (_, err) = keju_fails(
         d,
-        &["plot", "map", "--firms", f, "--city", "city", "--measure", "jss", "--out", "m.svg"],
+        &[
+            "plot",
+            "map",
+            "--firms",
+            f,
+            "--city",
+            "city",
+            "--measure",
+            "jss",
+            "--out",
+            "m.svg",
+        ],
     );
     assert!(err.contains("\"jss\""), "{err}");
 }
@@ -284,8 +352,16 @@ fn recomputed_95_interval_matches_fit() {
     run_ok(
         d,
         &[
-            "fit", "y ~ x", "--data", "bin.csv", "--model", "probit", "--format", "json",
-            "--output", probit.to_str().unwrap(),
+            "fit",
+            "y ~ x",
+            "--data",
+            "bin.csv",
+            "--model",
+            "probit",
+            "--format",
+            "json",
+            "--output",
+            probit.to_str().unwrap(),
         ],
     );
     paths.push(probit);
@@ -303,8 +379,18 @@ fn recomputed_95_interval_matches_fit() {
                 .find(|c| c.term == plot.terms[pt.term])
                 .unwrap();
             let (lo, hi) = pt.intervals[0];
-            assert_close(lo, c.ci_low.unwrap(), 1e-9, &format!("{p:?} {} low", c.term));
-            assert_close(hi, c.ci_high.unwrap(), 1e-9, &format!("{p:?} {} high", c.term));
+            assert_close(
+                lo,
+                c.ci_low.unwrap(),
+                1e-9,
+                &format!("{p:?} {} low", c.term),
+            );
+            assert_close(
+                hi,
+                c.ci_high.unwrap(),
+                1e-9,
+                &format!("{p:?} {} high", c.term),
+            );
         }
     }
 }

@@ -261,7 +261,10 @@ impl Figure for CoefPlot {
         let widest = self
             .series
             .iter()
-            .map(|n| root.estimate_text_size(n, &TextStyle::from(font(15.0))).map_or(0, |s| s.0))
+            .map(|n| {
+                root.estimate_text_size(n, &TextStyle::from(font(15.0)))
+                    .map_or(0, |s| s.0)
+            })
             .max()
             .unwrap_or(0);
         let (w, _) = self.size;

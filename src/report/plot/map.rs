@@ -282,7 +282,10 @@ impl FirmMap {
             let t = (bottom - y) as f64 / span as f64;
             area.draw(&Rectangle::new([(x0, y), (x1, y + 1)], viridis(t).filled()))?;
         }
-        area.draw(&Rectangle::new([(x0, top), (x1, bottom)], BLACK.stroke_width(1)))?;
+        area.draw(&Rectangle::new(
+            [(x0, top), (x1, bottom)],
+            BLACK.stroke_width(1),
+        ))?;
         let (lo, hi) = self.value_range();
         let ticks = if hi > lo { 5 } else { 1 };
         for k in 0..ticks {
