@@ -4,8 +4,14 @@
 //! Data leave polars once, here. Inside keju every variable is a contiguous `Vec<f64>`, and
 //! grouping variables become dense `u32` codes through [`Column::factorize`].
 //!
-//! CSV rules (documented in the README):
-//! - UTF-8, with or without a byte-order mark; comma delimited; the first line is the header.
+//! Formats (documented in `docs/inputs.md`): CSV/TXT ([`text`]), Excel ([`excel`]), Stata
+//! `.dta` ([`stata`]), Parquet. [`Frame::load_with`] takes [`LoadOptions`] (encoding, header
+//! rows, sheet, delimiter, a fiscal year from a date column); [`Frame::load`] detects all.
+//!
+//! CSV rules (also applied to Excel cells):
+//! - UTF-8 with or without a byte-order mark, or GBK/GB18030 (detected when the bytes are not
+//!   UTF-8); comma or tab delimited (from the header line); the first line is the header, or
+//!   the first three lines in the CSMAR layout (codes, names kept as [`Frame::labels`], units).
 //! - Missing cells: empty, `NA`, `NaN`, `nan`, `.` (Stata's missing).
 //! - A column is numeric when every non-missing cell parses as a number and none has a
 //!   leading zero (`000001` is a stock code, kept as text so its zeros survive).
@@ -14,11 +20,22 @@
 //!
 //! Parquet: numeric and boolean columns become `f64`, strings stay text.
 
+mod excel;
+mod options;
+mod stata;
+mod table;
+mod text;
+mod year;
+
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use polars::prelude::*;
 
 use crate::error::{closest, Error, Result};
+
+pub use options::{Delimiter, Encoding, HeaderRows, LoadOptions, Sheet};
+pub use year::year_of;
 
 /// One column of a [`Frame`].
 #[derive(Debug, Clone, PartialEq)]
@@ -159,6 +176,14 @@ pub struct Frame {
     pub source: String,
     pub names: Vec<String>,
     pub columns: Vec<Column>,
+    /// Column labels by column name: CSMAR field names, Stata variable labels. For tables.
+    pub labels: BTreeMap<String, String>,
+    /// Lines above the first data row (1 for a CSV header, 3 for the CSMAR layout, 0 for
+    /// Stata and Parquet, whose "lines" are record numbers); see [`Frame::line_of`].
+    pub header_lines: usize,
+    /// What loading detected on its own (an encoding, a CSMAR layout), for the CLI to print
+    /// as notes on stderr.
+    pub notes: Vec<String>,
 }
 
 impl Frame {
@@ -168,14 +193,36 @@ impl Frame {
             source: source.into(),
             names: Vec::new(),
             columns: Vec::new(),
+            labels: BTreeMap::new(),
+            header_lines: 1,
+            notes: Vec::new(),
         }
     }
 
-    /// Load a CSV (`.csv`, `.txt`, `.tsv`) or Parquet (`.parquet`, `.pq`) file.
+    /// Load a data file, detecting encoding, delimiter and header rows: as
+    /// [`Frame::load_with`] with `LoadOptions::default()`.
+    ///
+    /// **Errors**: as [`Frame::load_with`].
+    pub fn load(path: &Path) -> Result<Frame> {
+        Frame::load_with(path, &LoadOptions::default())
+    }
+
+    /// Load a CSV (`.csv`, `.txt`, `.tsv`), Excel (`.xlsx`, `.xlsm`, `.xls`, `.xlsb`, `.ods`),
+    /// Stata (`.dta`) or Parquet (`.parquet`, `.pq`) file, chosen by extension.
     ///
     /// **Errors**: [`Error::Io`] when the file cannot be read or its extension is unknown;
-    /// [`Error::Schema`] when it is empty or malformed.
-    pub fn load(path: &Path) -> Result<Frame> {
+    /// [`Error::Schema`] when it is empty, corrupt or malformed, or the Excel sheet does not
+    /// exist; [`Error::Parse`] for text not valid in the forced encoding, or a `year_from`
+    /// cell that is not a date; [`Error::ColumnNotFound`] for a missing `year_from` column.
+    pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Frame> {
+        let mut frame = Frame::load_format(path, opts)?;
+        if let Some(col) = &opts.year_from {
+            frame.add_year_from(col)?;
+        }
+        Ok(frame)
+    }
+
+    fn load_format(path: &Path, opts: &LoadOptions) -> Result<Frame> {
         let source = path.display().to_string();
         if !path.exists() {
             return Err(Error::Io {
@@ -189,17 +236,29 @@ impl Frame {
             .unwrap_or("")
             .to_ascii_lowercase();
         match ext.as_str() {
-            "csv" | "txt" | "tsv" => {
-                load_csv(path, &source, if ext == "tsv" { b'\t' } else { b',' })
-            }
+            "csv" | "txt" | "tsv" => text::load_text(path, &source, opts),
+            "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => excel::load_excel(path, &source, opts),
+            "dta" => stata::load_dta(path, &source, opts),
             "parquet" | "pq" => load_parquet(path, &source),
             _ => Err(Error::Io {
                 path: source,
                 message: format!(
-                    "unknown file type \".{ext}\" (expected .csv, .tsv, .txt or .parquet)"
+                    "unknown file type \".{ext}\" (expected .csv, .tsv, .txt, .xlsx, .xls, \
+                     .dta or .parquet)"
                 ),
             }),
         }
+    }
+
+    /// The line an editor shows for data row `row` (0-based): `row + header_lines + 1`; for
+    /// Stata and Parquet, the record number.
+    pub fn line_of(&self, row: usize) -> usize {
+        row + self.header_lines + 1
+    }
+
+    /// The label of a column (CSMAR field name, Stata variable label), if any.
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.labels.get(name).map(String::as_str)
     }
 
     /// Number of rows (0 for a frame without columns).
@@ -246,7 +305,7 @@ impl Frame {
                 Err(Error::Parse {
                     path: self.source.clone(),
                     column: name.to_string(),
-                    line: row + 2,
+                    line: self.line_of(row),
                     value: value.to_string(),
                     expected: "a number (this column is text; text columns can be fixed effects, clusters or i() factors)".into(),
                 })
@@ -302,6 +361,9 @@ impl Frame {
             source: self.source.clone(),
             names: self.names.clone(),
             columns,
+            labels: self.labels.clone(),
+            header_lines: self.header_lines,
+            notes: self.notes.clone(),
         }
     }
 
@@ -374,88 +436,6 @@ impl Frame {
             .collect();
         DataFrame::new_infer_height(cols)
     }
-}
-
-fn load_csv(path: &Path, source: &str, sep: u8) -> Result<Frame> {
-    let schema_err = |m: String| Error::Schema {
-        path: source.to_string(),
-        message: m,
-    };
-    let parse = CsvParseOptions::default()
-        .with_separator(sep)
-        .with_missing_is_null(true);
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_parse_options(parse)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|r| r.finish())
-        .map_err(|e| {
-            schema_err(format!(
-                "cannot read as CSV: {}",
-                first_line(&e.to_string())
-            ))
-        })?;
-    let mut frame = Frame::new(source);
-    for col in df.columns() {
-        let name = col
-            .name()
-            .as_str()
-            .trim_start_matches('\u{feff}')
-            .to_string();
-        let ca = col
-            .str()
-            .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
-        let cells: Vec<Option<&str>> = ca.iter().collect();
-        let mut nums = Vec::with_capacity(cells.len());
-        let mut numeric = true;
-        for c in &cells {
-            match c {
-                None => nums.push(f64::NAN),
-                Some(s) => match parse_cell(s) {
-                    Some(x) if !has_leading_zero(s) => nums.push(x),
-                    _ => {
-                        numeric = false;
-                        break;
-                    }
-                },
-            }
-        }
-        let column = if numeric {
-            Column::Num(nums)
-        } else {
-            Column::Str(
-                cells
-                    .into_iter()
-                    .map(|c| {
-                        c.and_then(|s| {
-                            let t = s.trim();
-                            (!MISSING_TOKENS.contains(&t)).then(|| t.to_string())
-                        })
-                    })
-                    .collect(),
-            )
-        };
-        let duplicated = name.rsplit_once("_duplicated_").is_some_and(|(base, k)| {
-            k.parse::<usize>().is_ok() && frame.names.iter().any(|n| n == base)
-        });
-        if frame.names.contains(&name) || duplicated {
-            let name = name
-                .split("_duplicated_")
-                .next()
-                .unwrap_or(&name)
-                .to_string();
-            return Err(schema_err(format!(
-                "column \"{name}\" appears twice in the header"
-            )));
-        }
-        frame.names.push(name);
-        frame.columns.push(column);
-    }
-    if frame.names.is_empty() {
-        return Err(schema_err("the file has no columns".into()));
-    }
-    Ok(frame)
 }
 
 fn load_parquet(path: &Path, source: &str) -> Result<Frame> {

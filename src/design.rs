@@ -14,7 +14,7 @@ use crate::subset::Subset;
 
 /// Most dummies one `i()` term may create; more is almost surely a continuous variable or a
 /// fixed effect that should be absorbed.
-pub const MAX_DUMMIES: usize = 5000;
+pub const MAX_DUMMIES: usize = 1000;
 
 /// Rows removed before estimation, by reason.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

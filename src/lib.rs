@@ -4,9 +4,11 @@
 //! (sample, missing mask, singletons, column-major buffers) → [`absorb`] (fixed-effect
 //! demeaning) → [`estimate`] (OLS, ...) → [`vcov`] (sandwich and small-sample corrections) →
 //! [`report`] (text, JSON). [`culture`] builds the Confucian-culture measures from historical
-//! geography.
+//! geography. [`transform`] winsorizes variables before estimation. [`spec`] runs a whole
+//! replication from one TOML file (`keju replicate`).
 
 pub mod absorb;
+pub mod check;
 pub mod culture;
 pub mod data;
 pub mod design;
@@ -14,7 +16,9 @@ pub mod error;
 pub mod estimate;
 pub mod formula;
 pub mod report;
+pub mod spec;
 pub mod subset;
+pub mod transform;
 pub mod vcov;
 
 pub use error::{Error, Result};

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use keju::absorb::DemeanOptions;
-use keju::data::Frame;
 use keju::estimate::glm::GlmAlgorithm;
+use keju::estimate::split::{fit_split, render_text, SplitRule};
 use keju::estimate::{fit, FitOptions, Model};
 use keju::formula::Formula;
 use keju::report::text::first_stage_tables;
@@ -21,14 +21,29 @@ pub struct FitArgs {
     /// effects; `backticks` for names with spaces.
     pub formula: String,
 
-    /// Data file: .csv (UTF-8, BOM allowed), .tsv or .parquet.
+    /// Data file: .csv/.txt/.tsv (UTF-8 or GBK, comma or tab, CSMAR layout), .xlsx/.xls,
+    /// .dta or .parquet; see the Input flags.
     #[arg(long, short = 'd')]
     pub data: PathBuf,
+
+    #[command(flatten)]
+    pub input: super::input::LoadArgs,
 
     /// Estimator: ols (default; 2SLS when the formula has an IV part), probit or logit
     /// (maximum likelihood; outcome must be 0/1).
     #[arg(long, value_enum, default_value_t = Model::Ols)]
     pub model: Model,
+
+    /// Fit the model once per group: a column (one group per level, as fixest's split=), a
+    /// threshold rule "hhi > mean" / "formal > median by year" (statistic over the pooled
+    /// estimation sample), or a condition "pc == 0" (it and its complement). Reports a test
+    /// that the coefficient of --split-term is equal across groups (OLS).
+    #[arg(long)]
+    pub split: Option<String>,
+
+    /// Term whose equality across split groups is tested (default: the first regressor).
+    #[arg(long, requires = "split")]
+    pub split_term: Option<String>,
 
     /// IV: print the first-stage regressions in full (text output; JSON always has them).
     #[arg(long)]
@@ -126,8 +141,19 @@ pub fn run(args: &FitArgs) -> keju::Result<()> {
     opts.vcov_kind()?;
     let formula = Formula::parse(&args.formula)?;
     let t0 = std::time::Instant::now();
-    let frame = Frame::load(&args.data)?;
+    let frame = args.input.load(&args.data)?;
     let load_time = t0.elapsed().as_secs_f64();
+    if let Some(rule) = &args.split {
+        let rule = SplitRule::parse(rule)?;
+        let result = fit_split(&frame, &formula, &opts, &rule, args.split_term.as_deref())?;
+        let out = match args.format {
+            FitFormat::Text => render_text(&result),
+            FitFormat::Json => {
+                serde_json::to_string_pretty(&result).expect("split results serialize") + "\n"
+            }
+        };
+        return super::emit(&out, args.output.as_deref());
+    }
     let result = fit(&frame, &formula, &opts)?;
     if args.timings {
         eprintln!("timing load    {load_time:>9.4} s");

@@ -1,10 +1,15 @@
 //! Subcommands, one file each: a clap `Args` struct and a `run`.
 
+pub mod check;
 pub mod culture;
 pub mod describe;
 pub mod fit;
+pub mod input;
 pub mod plot;
+pub mod psm;
+pub mod replicate;
 pub mod table;
+pub mod winsorize;
 
 use std::io::Write;
 use std::path::Path;
@@ -25,6 +30,11 @@ pub struct Cli {
 pub enum Command {
     /// Fit a regression: fixed-effects OLS with iid, HC1 or clustered standard errors.
     Fit(fit::FitArgs),
+    /// Run a whole replication from a spec file: every table, truth checks, a log.
+    Replicate(replicate::ReplicateArgs),
+    /// Check a panel before estimating: firms, periods, balance, gaps, duplicate firm-periods,
+    /// missing rates, text cells in numeric columns, constant columns.
+    Check(check::CheckArgs),
     /// Confucian-culture measures: jinshi within radii, kernel-weighted sums, distances to
     /// centres, from real historical geography.
     Culture(culture::CultureArgs),
@@ -36,6 +46,12 @@ pub enum Command {
     /// Figures: coefficient plots of saved fit results, maps of firms coloured by a culture
     /// measure (SVG or PNG).
     Plot(plot::PlotArgs),
+    /// Propensity-score matching (logit score, greedy nearest neighbour as MatchIt): ATT,
+    /// covariate balance, and the matched sample for later `keju fit --weights _weight`.
+    Psm(psm::PsmArgs),
+    /// Winsorize variables at the p and 1 − p quantiles (Stata winsor2's rule by default),
+    /// pooled or by group.
+    Winsorize(winsorize::WinsorizeArgs),
 }
 
 impl Cli {
@@ -43,11 +59,14 @@ impl Cli {
     pub fn json_errors(&self) -> bool {
         match &self.command {
             Command::Fit(a) => a.format == keju::report::FitFormat::Json,
-            Command::Culture(_) => false,
+            Command::Check(a) => a.format == keju::check::CheckFormat::Json,
+            Command::Culture(_) | Command::Replicate(_) => false,
             Command::Table(a) => a.format == keju::report::TableFormat::Json,
             Command::Describe(a) => a.format == keju::report::TableFormat::Json,
             // Figures have no JSON output; errors are plain text.
             Command::Plot(_) => false,
+            Command::Psm(a) => a.format == keju::report::ReportFormat::Json,
+            Command::Winsorize(a) => a.format == keju::report::ReportFormat::Json,
         }
     }
 }
@@ -56,10 +75,14 @@ impl Cli {
 pub fn run(cli: Cli) -> keju::Result<()> {
     match cli.command {
         Command::Fit(args) => fit::run(&args),
+        Command::Replicate(args) => replicate::run(&args),
+        Command::Check(args) => check::run(&args),
         Command::Culture(args) => culture::run(&args),
         Command::Table(args) => table::run(&args),
         Command::Describe(args) => describe::run(&args),
         Command::Plot(args) => plot::run(&args),
+        Command::Psm(args) => psm::run(&args),
+        Command::Winsorize(args) => winsorize::run(&args),
     }
 }
 

@@ -160,6 +160,20 @@ impl Link {
 /// [`MAX_FE_LEVELS`] levels, the outcome does not vary, or Newton-Raphson does not converge
 /// (typically complete separation by a combination of regressors).
 pub fn fit_glm(frame: &Frame, formula: &Formula, opts: &FitOptions) -> Result<FitResult> {
+    fit_glm_fitted(frame, formula, opts).map(|(fit, _)| fit)
+}
+
+/// Fit a probit or logit and return, with the result, the fitted probability of every row
+/// of `frame` (`NaN` for rows outside the estimation sample: missing values, rows dropped by
+/// the separation rule). Used for propensity scores ([`crate::estimate::psm`]).
+///
+/// **Shapes**: the returned vector has `frame.n_rows()` entries.
+/// **Errors**: as [`fit_glm`].
+pub fn fit_glm_fitted(
+    frame: &Frame,
+    formula: &Formula,
+    opts: &FitOptions,
+) -> Result<(FitResult, Vec<f64>)> {
     let link = match opts.model {
         Model::Probit => Link::Probit,
         Model::Logit => Link::Logit,
@@ -181,7 +195,13 @@ pub fn fit_glm(frame: &Frame, formula: &Formula, opts: &FitOptions) -> Result<Fi
             });
         }
     }
-    estimate(&design, formula, opts, kind, link, &frame.source)
+    let (fit, fitted) = estimate(&design, formula, opts, kind, link, &frame.source)?;
+    let mut probability = vec![f64::NAN; frame.n_rows()];
+    for (i, eta) in fitted {
+        // P(y = 1) = exp(ll at y = 1), accurate in both tails.
+        probability[design.rows[i]] = link.at(eta, 1.0).ll.exp();
+    }
+    Ok((fit, probability))
 }
 
 /// Binary regressors that predict the outcome perfectly, found iteratively.
@@ -411,7 +431,8 @@ fn irls_r(
     (beta, ll_of(&eta), MAX_ITER, false, None)
 }
 
-/// Probit or logit on a built design.
+/// Probit or logit on a built design. **Returns** the result and (design row, η) of every
+/// observation in the estimation sample.
 fn estimate(
     design: &Design,
     formula: &Formula,
@@ -419,7 +440,7 @@ fn estimate(
     kind: VcovKind,
     link: Link,
     source: &str,
-) -> Result<FitResult> {
+) -> Result<(FitResult, Vec<(usize, f64)>)> {
     let n_all = design.n_obs;
     let fe = &design.fixed_effects;
     // Columns: the design's regressors, then (absorbed fixed effects) an intercept and
@@ -581,7 +602,8 @@ fn estimate(
     let margins = opts.margins.then(|| {
         average_marginal_effects(&x, n, &w, &beta, &v.matrix, &eta, link, &vis, &kept, &names)
     });
-    Ok(FitResult {
+    let fitted: Vec<(usize, f64)> = rows.iter().copied().zip(eta.iter().copied()).collect();
+    let result = FitResult {
         keju_version: KEJU_VERSION,
         schema: "keju.fit/1",
         model: opts.model.name().into(),
@@ -628,7 +650,8 @@ fn estimate(
         first_stage: None,
         margins,
         timings: Vec::new(),
-    })
+    };
+    Ok((result, fitted))
 }
 
 /// Average marginal effects `mean_i g(η_i) β_j` of the visible non-intercept regressors, with

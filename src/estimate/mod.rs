@@ -3,6 +3,8 @@
 //! - [`ols`]: least squares with absorbed fixed effects, weights, and iid / HC1 / CR1 variances.
 //! - [`iv`]: two-stage least squares (`y ~ exog | fe | endog ~ instruments`) with first stages.
 //! - [`glm`]: probit and logit by Fisher scoring, with separation checks.
+//! - [`psm`]: propensity-score matching (logit score from [`glm`], MatchIt's nearest
+//!   neighbour), ATT and covariate balance.
 //!
 //! [`fit`] picks the estimator: the IV part of the formula selects [`iv`], `model` in
 //! [`FitOptions`] selects [`glm`], OLS otherwise.
@@ -13,6 +15,8 @@
 pub mod glm;
 pub mod iv;
 pub mod ols;
+pub mod psm;
+pub mod split;
 
 use faer::Mat;
 use serde::Serialize;

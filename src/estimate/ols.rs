@@ -44,6 +44,8 @@ pub struct FitOptions {
     pub margins: bool,
     /// How probit/logit maximize the likelihood; default Newton-Raphson.
     pub glm_algorithm: super::glm::GlmAlgorithm,
+    /// Rows of one split group (see [`super::split`]); `None` for the whole sample.
+    pub group: Option<Vec<bool>>,
 }
 
 impl Default for FitOptions {
@@ -61,6 +63,7 @@ impl Default for FitOptions {
             model: super::Model::Ols,
             margins: false,
             glm_algorithm: super::glm::GlmAlgorithm::Newton,
+            group: None,
         }
     }
 }
@@ -97,7 +100,7 @@ impl FitOptions {
             cluster: self.cluster.clone(),
             weights: self.weights.clone(),
             keep_singletons: self.keep_singletons,
-            group: None,
+            group: self.group.clone(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod json;
 pub mod latex;
 pub mod markdown;
 pub mod plot;
+pub mod psm;
 pub mod table;
 pub mod text;
 
@@ -26,6 +27,23 @@ pub enum FitFormat {
     Text,
     /// The full result as JSON (schema `keju.fit/1`).
     Json,
+}
+
+/// Output formats of reports that are not tables (`keju psm`, `keju winsorize`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// A readable summary.
+    #[default]
+    Text,
+    /// The report as JSON (a versioned schema, see docs/json.md).
+    Json,
+}
+
+/// Serialize a report as pretty JSON with a final newline.
+pub fn to_json<T: serde::Serialize>(report: &T) -> String {
+    let mut s = serde_json::to_string_pretty(report).expect("reports serialize");
+    s.push('\n');
+    s
 }
 
 /// Render a fit result in a format.

@@ -24,7 +24,17 @@ use faer::Mat;
 pub use ssc::{ClusterDf, FixefK};
 
 /// The kind of variance estimate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+    Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum VcovKind {
     /// Classical, homoskedastic.

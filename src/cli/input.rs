@@ -1,0 +1,57 @@
+//! Flags for reading a data file, shared by every subcommand that takes `--data`: flatten
+//! [`LoadArgs`] into a subcommand's `Args` and call [`LoadArgs::load`].
+
+use std::path::Path;
+
+use clap::Args;
+use keju::data::{Delimiter, Encoding, Frame, HeaderRows, LoadOptions, Sheet};
+
+/// How to read `--data` (see docs/inputs.md). Every default detects.
+#[derive(Args, Debug, Clone, Default)]
+pub struct LoadArgs {
+    /// Text encoding of a CSV/TXT file: auto (UTF-8, or GB18030 when the bytes are not UTF-8),
+    /// utf8, gbk or gb18030. For Stata files older than release 118, gbk reads Chinese text.
+    #[arg(long, value_enum, default_value_t = Encoding::Auto, help_heading = "Input")]
+    pub encoding: Encoding,
+
+    /// Header rows of a CSV/TXT file or Excel sheet: auto (1, or 3 when rows 2-3 look like
+    /// CSMAR's field names and units), 1, or 3 (CSMAR: codes, names kept as labels, units).
+    #[arg(long, value_enum, default_value_t = HeaderRows::Auto, help_heading = "Input")]
+    pub header_rows: HeaderRows,
+
+    /// Excel sheet: a name, or a 0-based position. Default: the first sheet.
+    #[arg(long, help_heading = "Input")]
+    pub sheet: Option<String>,
+
+    /// Delimiter of a CSV/TXT file: auto (tab when the header line has more tabs than
+    /// commas; tab for .tsv), comma or tab.
+    #[arg(long, value_enum, default_value_t = Delimiter::Auto, help_heading = "Input")]
+    pub delimiter: Delimiter,
+
+    /// Add (or replace) a column `year`: the fiscal (calendar) year of the dates in this
+    /// column, e.g. CSMAR's Accper (2021-12-31, 20211231, 2021).
+    #[arg(long, value_name = "COL", help_heading = "Input")]
+    pub year_from: Option<String>,
+}
+
+impl LoadArgs {
+    /// The library's options.
+    pub fn options(&self) -> LoadOptions {
+        LoadOptions {
+            encoding: self.encoding,
+            header_rows: self.header_rows,
+            sheet: self.sheet.clone().map(Sheet),
+            delimiter: self.delimiter,
+            year_from: self.year_from.clone(),
+        }
+    }
+
+    /// Load `path` with these options; print what was detected as notes on stderr.
+    pub fn load(&self, path: &Path) -> keju::Result<Frame> {
+        let frame = Frame::load_with(path, &self.options())?;
+        for note in &frame.notes {
+            eprintln!("note: {note}");
+        }
+        Ok(frame)
+    }
+}

@@ -1,0 +1,294 @@
+//! Reading what researchers have: the same panel as CSV (UTF-8, GBK, tab, BOM), CSMAR layout,
+//! Excel (.xlsx, .xls) and Stata (.dta 114/117/118) gives the same regression; bad inputs give
+//! clear errors and a non-zero exit, never a panic. Fixtures: tests/fixtures/formats/SOURCE.md.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const FE: &str = "ROA ~ Lev + Size | Stkcd + year";
+
+fn formats(rel: &str) -> String {
+    fixture(&format!("formats/{rel}")).display().to_string()
+}
+
+fn fit(formula: &str, file: &str, extra: &[&str]) -> Value {
+    let data = formats(file);
+    let mut args = vec![
+        "fit",
+        formula,
+        "--data",
+        &data,
+        "--cluster",
+        "Stkcd",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    keju_json(&args)
+}
+
+/// (term, estimate, std_error) of every coefficient, compared exactly.
+fn coefs(v: &Value) -> Vec<(String, f64, f64)> {
+    v["coefficients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["term"].as_str().unwrap().to_string(),
+                c["estimate"].as_f64().unwrap(),
+                c["std_error"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn same_regression_from_every_format() {
+    let reference = fit(FE, "panel.csv", &[]);
+    assert_eq!(reference["nobs"], 23, "24 rows, one missing Lev");
+    let want = coefs(&reference);
+    assert_eq!(want.len(), 2);
+    let cases: &[(&str, &[&str])] = &[
+        ("panel_gbk.csv", &[]),
+        ("panel_gbk.csv", &["--encoding", "gbk"]),
+        ("panel_gbk.csv", &["--encoding", "gb18030"]),
+        ("panel_tab.txt", &[]),
+        (
+            "panel_tab.txt",
+            &["--delimiter", "tab", "--encoding", "utf8"],
+        ),
+        ("panel_csmar.csv", &["--year-from", "Accper"]),
+        (
+            "panel_csmar.csv",
+            &["--year-from", "Accper", "--header-rows", "3"],
+        ),
+        ("panel_csmar_gbk.txt", &["--year-from", "Accper"]),
+        ("panel.xlsx", &["--sheet", "data"]),
+        ("panel.xlsx", &["--sheet", "1"]),
+        ("panel.xlsx", &["--sheet", "data", "--year-from", "Accper"]),
+        ("panel.dta", &["--year-from", "Accper"]),
+        ("panel.xls", &[]),
+        ("panel.dta", &[]),
+        ("panel_v117.dta", &[]),
+        ("panel_v114.dta", &[]),
+    ];
+    for (file, extra) in cases {
+        let got = fit(FE, file, extra);
+        assert_eq!(got["nobs"], reference["nobs"], "{file} {extra:?}");
+        assert_eq!(coefs(&got), want, "{file} {extra:?}");
+    }
+}
+
+/// Value labels of a .dta file become the same string levels as the CSV's text column.
+#[test]
+fn dta_value_labels_are_levels() {
+    let formula = "ROA ~ Lev + Size + i(Indnme) | year";
+    let want = coefs(&fit(formula, "panel.csv", &[]));
+    assert!(want.iter().any(|c| c.0 == "Indnme::银行"), "{want:?}");
+    for (file, extra) in [
+        ("panel.dta", &[][..]),
+        ("panel.xlsx", &["--sheet", "data"][..]),
+    ] {
+        assert_eq!(coefs(&fit(formula, file, extra)), want, "{file}");
+    }
+}
+
+#[test]
+fn csmar_detected_with_note_and_editor_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    // header rows detected: the note says so; data start on line 4
+    let text = std::fs::read_to_string(fixture("formats/panel_csmar.csv")).unwrap();
+    let bad = text.replacen("0.2144", "n.a.", 1); // line 5: 000001, 2019
+    let p = dir.path().join("csmar.csv");
+    std::fs::write(&p, bad).unwrap();
+    let (code, err) = keju_fails(
+        dir.path(),
+        &["fit", "ROA ~ Lev", "--data", p.to_str().unwrap()],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("note:") && err.contains("CSMAR layout"),
+        "{err}"
+    );
+    assert!(
+        err.contains("column \"ROA\", line 5: \"n.a.\" is not a number"),
+        "{err}"
+    );
+    // forced to one header row, the name and unit rows make the columns text
+    let (_, err) = keju_fails(
+        dir.path(),
+        &[
+            "fit",
+            "ROA ~ Lev",
+            "--data",
+            &formats("panel_csmar.csv"),
+            "--header-rows",
+            "1",
+        ],
+    );
+    assert!(err.contains("line 2: \"总资产净利润率\""), "{err}");
+}
+
+#[test]
+fn stock_codes_keep_leading_zeros() {
+    // cluster levels are the codes as text; the check report lists them with their zeros
+    for (file, extra) in [
+        ("panel.csv", &[][..]),
+        ("panel.xlsx", &["--sheet", "data"][..]),
+        ("panel.xls", &[][..]),
+        ("panel.dta", &[][..]),
+        ("panel_gbk.csv", &[][..]),
+    ] {
+        let data = formats(file);
+        let mut args = vec![
+            "check", "--data", &data, "--id", "Stkcd", "--time", "year", "--format", "json",
+        ];
+        args.extend_from_slice(extra);
+        let v = keju_json(&args);
+        let stkcd = v["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "Stkcd")
+            .unwrap();
+        assert_eq!(stkcd["kind"], "text", "{file}");
+        assert_eq!(v["n_firms"], 6, "{file}");
+    }
+}
+
+#[test]
+fn labels_from_csmar_and_stata() {
+    for (file, extra) in [
+        ("panel_csmar.csv", &[][..]),
+        ("panel_csmar_gbk.txt", &[][..]),
+        ("panel.dta", &[][..]),
+    ] {
+        let data = formats(file);
+        let mut args = vec![
+            "check", "--data", &data, "--id", "Stkcd", "--time", "Stkcd", "--format", "json",
+        ];
+        args.extend_from_slice(extra);
+        let out = keju_in(std::path::Path::new("."), &args);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let roa = v["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "ROA")
+            .unwrap();
+        assert_eq!(roa["label"], "总资产净利润率", "{file}");
+    }
+}
+
+#[test]
+fn corrupt_and_truncated_files_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "panel.xlsx",
+            "trunc.xlsx",
+            "cannot read as an Excel workbook",
+        ),
+        ("panel.xls", "trunc.xls", "cannot read as an Excel workbook"),
+        ("panel.dta", "trunc.dta", "cannot read as a Stata .dta file"),
+    ];
+    for (src, dst, msg) in cases {
+        let bytes = std::fs::read(fixture(&format!("formats/{src}"))).unwrap();
+        // (an .xls ends in padding sectors, a .dta in its closing tag `</stata_dta>`: cutting
+        // those leaves the data whole and readable)
+        let tail = match src {
+            "panel.xls" => 600,
+            "panel.dta" => 20,
+            _ => 10,
+        };
+        for len in [0, 10, bytes.len() / 2, bytes.len() - tail] {
+            let p = dir.path().join(dst);
+            std::fs::write(&p, &bytes[..len]).unwrap();
+            let (code, err) = keju_fails(dir.path(), &["fit", FE, "--data", dst]);
+            assert_eq!(code, 1, "{dst} at {len} bytes: {err}");
+            assert!(!err.contains("panicked"), "{dst} at {len} bytes: {err}");
+            if len > 0 {
+                assert!(
+                    err.contains(msg) || err.contains(dst),
+                    "{dst} at {len}: {err}"
+                );
+            }
+        }
+    }
+    // a text file named .xlsx
+    std::fs::write(dir.path().join("fake.xlsx"), "Stkcd,year\n").unwrap();
+    let (code, err) = keju_fails(dir.path(), &["fit", FE, "--data", "fake.xlsx"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("fake.xlsx: cannot read as an Excel workbook"),
+        "{err}"
+    );
+}
+
+#[test]
+fn wrong_sheet_lists_the_sheets() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = formats("panel.xlsx");
+    let (code, err) = keju_fails(dir.path(), &["fit", FE, "--data", &data, "--sheet", "dat"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no sheet \"dat\"; the sheets are 0: \"说明\", 1: \"data\""),
+        "{err}"
+    );
+    assert!(err.contains("did you mean \"data\""), "{err}");
+    let (_, err) = keju_fails(dir.path(), &["fit", FE, "--data", &data, "--sheet", "7"]);
+    assert!(err.contains("no sheet \"7\""), "{err}");
+    // the first sheet by default: here the notes, so the column is not there
+    let (_, err) = keju_fails(dir.path(), &["fit", FE, "--data", &data]);
+    assert!(
+        err.contains("[sheet \"说明\"]: column \"ROA\" not found"),
+        "{err}"
+    );
+}
+
+#[test]
+fn encodings_unknown_and_mismatched() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = formats("panel_gbk.csv");
+    let (code, err) = keju_fails(
+        dir.path(),
+        &["fit", FE, "--data", &data, "--encoding", "latin1"],
+    );
+    assert_eq!(code, 2, "a usage error");
+    assert!(
+        err.contains("invalid value 'latin1'") && err.contains("gbk"),
+        "{err}"
+    );
+    let (code, err) = keju_fails(
+        dir.path(),
+        &["fit", FE, "--data", &data, "--encoding", "utf8"],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("line 2") && err.contains("not valid UTF-8"),
+        "{err}"
+    );
+    // bytes that are neither UTF-8 nor GB18030
+    std::fs::write(dir.path().join("bin.csv"), b"a,b\n\xff\xff,1\n").unwrap();
+    let (code, err) = keju_fails(dir.path(), &["fit", "b ~ a", "--data", "bin.csv"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("line 2") && err.contains("GB18030"), "{err}");
+}
+
+#[test]
+fn year_from_rejects_non_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = formats("panel.csv");
+    let (code, err) = keju_fails(
+        dir.path(),
+        &["fit", FE, "--data", &data, "--year-from", "Indnme"],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("column \"Indnme\", line 2: \"银行\" is not a date"),
+        "{err}"
+    );
+}

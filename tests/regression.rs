@@ -1,0 +1,137 @@
+//! Regression tests for problems found by the hostile-input review of `keju fit`
+//! (2026-11-30, bug log in the commit message of the hardening change).
+
+mod common;
+
+use common::*;
+
+fn fit_args(csv: &std::path::Path, formula: &str, extra: &[&str]) -> Vec<String> {
+    let mut v = vec![
+        "fit".to_string(),
+        formula.to_string(),
+        "--data".into(),
+        csv.display().to_string(),
+        "--format".into(),
+        "json".into(),
+    ];
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+fn ok(csv: &std::path::Path, formula: &str, extra: &[&str]) -> serde_json::Value {
+    let a = fit_args(csv, formula, extra);
+    keju_json(&a.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+}
+
+fn fails(csv: &std::path::Path, formula: &str, extra: &[&str]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let a = fit_args(csv, formula, extra);
+    keju_fails(
+        dir.path(),
+        &a.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+    )
+}
+
+#[test]
+fn infinite_cells_are_missing() {
+    let (_d, p) = write_csv(
+        "inf.csv",
+        "y,x\n1,2\n2,inf\n3,5\n4,1\n5,-Inf\n6,3\n7,1e400\n8,2\n9,7\n",
+    );
+    let r = ok(&p, "y ~ x", &[]);
+    assert_eq!(r["removed"]["missing"], 3);
+    assert_eq!(r["nobs"], 6);
+    assert!(r["dropped_terms"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn one_cluster_is_an_error() {
+    let (_d, p) = write_csv("c.csv", "g,x,y\n1,1,2\n1,2,3\n1,3,3\n1,4,6\n");
+    let (code, err) = fails(&p, "y ~ x", &["--cluster", "g"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("at least 2 clusters"), "{err}");
+}
+
+#[test]
+fn same_cluster_twice_and_outcome_as_regressor_are_errors() {
+    let p = fixture("reference/petersen.csv");
+    let (_, err) = fails(&p, "y ~ x", &["--cluster", "firm,firm"]);
+    assert!(err.contains("twice"), "{err}");
+    let (_, err) = fails(&p, "y ~ y", &[]);
+    assert!(err.contains("also appears as a regressor"), "{err}");
+}
+
+#[test]
+fn weight_scale_changes_nothing() {
+    let mut a = String::from("firm,x,y,w1,w2\n");
+    for i in 0..60 {
+        let x = (i as f64 * 0.31).cos();
+        let y = 0.5 + x + ((i * 13 % 7) as f64 - 3.0) * 0.2;
+        let w = 1 + i % 4;
+        a += &format!("{},{x},{y},{w},{}\n", i % 6, w as f64 * 1e250);
+    }
+    let (_d, p) = write_csv("w.csv", &a);
+    let r1 = ok(
+        &p,
+        "y ~ x | firm",
+        &["--weights", "w1", "--cluster", "firm"],
+    );
+    let r2 = ok(
+        &p,
+        "y ~ x | firm",
+        &["--weights", "w2", "--cluster", "firm"],
+    );
+    for key in ["estimate", "std_error"] {
+        assert_close(
+            coef(&r2, "x")[key].as_f64().unwrap(),
+            coef(&r1, "x")[key].as_f64().unwrap(),
+            1e-10,
+            key,
+        );
+    }
+    assert_close(
+        r2["fit"]["rmse"].as_f64().unwrap(),
+        r1["fit"]["rmse"].as_f64().unwrap(),
+        1e-10,
+        "rmse",
+    );
+}
+
+#[test]
+fn continuous_variable_in_i_is_refused_early() {
+    let p = fixture("reference/petersen.csv");
+    let (_, err) = fails(&p, "y ~ i(x)", &[]);
+    assert!(err.contains("dummies") && err.contains("| x"), "{err}");
+}
+
+#[test]
+fn duplicate_header_names_are_an_error() {
+    let (_d, p) = write_csv("dup.csv", "y,x,x\n1,2,3\n2,3,4\n3,5,6\n4,1,1\n");
+    let (code, err) = fails(&p, "y ~ x", &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("appears twice"), "{err}");
+}
+
+#[test]
+fn hostile_formula_sizes_do_not_crash() {
+    let p = fixture("reference/petersen.csv");
+    let deep = format!("y ~ {}x{}", "(".repeat(2000), ")".repeat(2000));
+    let (code, _) = fails(&p, &deep, &[]);
+    assert_eq!(code, 1);
+    let flat = format!("y ~ I({})", vec!["x"; 3000].join("+"));
+    let (code, _) = fails(&p, &flat, &[]);
+    assert_eq!(code, 1);
+    let (code, _) = fails(
+        &p,
+        "y ~ x",
+        &["--subset", &format!("{}x > 1", "!".repeat(5000))],
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn overflowing_magnitudes_are_an_error_not_a_silent_drop() {
+    let p = fixture("reference/petersen.csv");
+    let (_, err) = fails(&p, "y ~ I(1e300 * x)", &[]);
+    assert!(err.contains("too large"), "{err}");
+}
