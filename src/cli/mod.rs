@@ -5,6 +5,7 @@ pub mod culture;
 pub mod describe;
 pub mod fit;
 pub mod input;
+pub mod plot;
 pub mod psm;
 pub mod replicate;
 pub mod simulate;
@@ -43,6 +44,9 @@ pub enum Command {
     Table(table::TableArgs),
     /// Summary statistics (N, mean, SD, min, quartiles, max) and correlations of variables.
     Describe(describe::DescribeArgs),
+    /// Figures: coefficient plots of saved fit results, maps of firms coloured by a culture
+    /// measure (SVG or PNG).
+    Plot(plot::PlotArgs),
     /// Propensity-score matching (logit score, greedy nearest neighbour as MatchIt): ATT,
     /// covariate balance, and the matched sample for later `keju fit --weights _weight`.
     Psm(psm::PsmArgs),
@@ -63,6 +67,8 @@ impl Cli {
             Command::Culture(_) | Command::Replicate(_) => false,
             Command::Table(a) => a.format == keju::report::TableFormat::Json,
             Command::Describe(a) => a.format == keju::report::TableFormat::Json,
+            // Figures have no JSON output; errors are plain text.
+            Command::Plot(_) => false,
             Command::Psm(a) => a.format == keju::report::ReportFormat::Json,
             Command::Winsorize(a) => a.format == keju::report::ReportFormat::Json,
             Command::Simulate(_) => false,
@@ -79,6 +85,7 @@ pub fn run(cli: Cli) -> keju::Result<()> {
         Command::Culture(args) => culture::run(&args),
         Command::Table(args) => table::run(&args),
         Command::Describe(args) => describe::run(&args),
+        Command::Plot(args) => plot::run(&args),
         Command::Psm(args) => psm::run(&args),
         Command::Winsorize(args) => winsorize::run(&args),
         Command::Simulate(args) => simulate::run(&args),

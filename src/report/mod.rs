@@ -2,7 +2,7 @@
 //! [`crate::estimate::FitResult`], schema `keju.fit/1`); publication tables built as a
 //! format-independent [`grid::Grid`] by [`table`] (regressions) and [`describe`] (summary
 //! statistics, correlations), rendered by one [`grid::TableWriter`] per format: [`latex`],
-//! [`markdown`], [`csv`], [`json`].
+//! [`markdown`], [`csv`], [`json`]; figures (coefficient plots, firm maps) in [`plot`].
 
 pub mod csv;
 pub mod describe;
@@ -10,6 +10,7 @@ pub mod grid;
 pub mod json;
 pub mod latex;
 pub mod markdown;
+pub mod plot;
 pub mod psm;
 pub mod table;
 pub mod text;

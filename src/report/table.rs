@@ -48,6 +48,10 @@ pub struct VcovRecord {
     pub kind: String,
     #[serde(default)]
     pub cluster: Vec<String>,
+    /// Degrees of freedom of the t distribution for inference; 0 or absent means the normal
+    /// (z) distribution, as for probit/logit.
+    #[serde(default)]
+    pub df_t: Option<f64>,
 }
 
 /// Goodness of fit; all optional so that OLS, IV and GLM results all read.
