@@ -675,6 +675,7 @@ pub fn simulate(opts: &SimulateOptions) -> Result<(Frame, Truth)> {
     // in each year the provinces spanning the band of firm-years around the median (from the
     // province that crosses 45 % from the top, extended while that brings the share at or above
     // the band closer to FORMAL_BETTER_SHARE) share one index value.
+    #[allow(clippy::needless_range_loop)] // k indexes years in several tables
     for k in 0..n_years {
         let mut share = vec![0.0; CAPITALS.len()];
         let mut tot = 0.0;
