@@ -16,8 +16,8 @@ const PANEL: &str = "data/simulated/hu2025_panel.parquet";
 const TRUTH: &str = "data/simulated/truth.json";
 /// Eligible firm-years per year (calibration.md, D).
 const ELIGIBLE: [f64; 13] = [
-    1551.0, 1644.0, 1983.0, 2258.0, 2404.0, 2405.0, 2522.0, 2739.0, 2951.0, 3379.0, 3464.0,
-    3639.0, 4010.0,
+    1551.0, 1644.0, 1983.0, 2258.0, 2404.0, 2405.0, 2522.0, 2739.0, 2951.0, 3379.0, 3464.0, 3639.0,
+    4010.0,
 ];
 
 fn simulate(dir: &Path, args: &[&str]) {
@@ -37,8 +37,7 @@ fn same_values(a: &Column, b: &Column) -> bool {
     match (a, b) {
         (Column::Num(x), Column::Num(y)) => {
             x.len() == y.len()
-                && x
-                    .iter()
+                && x.iter()
                     .zip(y)
                     .all(|(p, q)| (p.is_nan() && q.is_nan()) || p == q)
         }
@@ -53,7 +52,15 @@ fn same_seed_same_panel_different_seed_different_panel() {
     let run = |seed: &str, out: &str| {
         simulate(
             dir.path(),
-            &["simulate", "--seed", seed, "--firms-scale", "0.2", "--out", out],
+            &[
+                "simulate",
+                "--seed",
+                seed,
+                "--firms-scale",
+                "0.2",
+                "--out",
+                out,
+            ],
         );
         std::fs::read(dir.path().join(out)).unwrap()
     };
@@ -83,7 +90,10 @@ fn shipped_panel_and_truth_are_the_default_seed() {
     }
     let t_fresh = std::fs::read_to_string(dir.path().join("t.json")).unwrap();
     let t_ship = std::fs::read_to_string(shipped(TRUTH)).unwrap();
-    assert_eq!(t_fresh, t_ship, "truth.json differs from the default seed's");
+    assert_eq!(
+        t_fresh, t_ship,
+        "truth.json differs from the default seed's"
+    );
 }
 
 #[test]
@@ -140,7 +150,10 @@ fn shipped_panel_has_the_papers_shape() {
     let hhi = num(&f, "hhi");
     let hm = base.iter().map(|&r| hhi[r]).sum::<f64>() / n;
     let high_comp = base.iter().filter(|&&r| hhi[r] < hm).count() as f64 / n;
-    assert!((high_comp - 0.335).abs() < 0.03, "high-competition share {high_comp}");
+    assert!(
+        (high_comp - 0.335).abs() < 0.03,
+        "high-competition share {high_comp}"
+    );
     // Mechanism N's under the sample rules: trust1 and internal on every row, others st == 0.
     let mech = [
         ("env", 30243.0, false),
@@ -190,7 +203,10 @@ fn fe_regression_covers_the_true_coefficient() {
         "json",
     ]);
     let c = coef(&res, "js_200");
-    let (lo, hi) = (c["ci_low"].as_f64().unwrap(), c["ci_high"].as_f64().unwrap());
+    let (lo, hi) = (
+        c["ci_low"].as_f64().unwrap(),
+        c["ci_high"].as_f64().unwrap(),
+    );
     assert!(lo <= b && b <= hi, "true {b} outside [{lo}, {hi}]");
     let n = res["nobs"].as_f64().unwrap();
     assert!((n / 30678.0 - 1.0).abs() < 0.01, "N {n}");
