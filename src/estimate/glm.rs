@@ -631,15 +631,7 @@ fn estimate(
             loglik: Some(ll),
             pseudo_r2: Some(1.0 - ll / ll0),
         },
-        fixed_effects: fe
-            .names
-            .iter()
-            .zip(&fe.n_levels)
-            .map(|(name, levels)| FixedEffectInfo {
-                name: name.clone(),
-                levels: *levels,
-            })
-            .collect(),
+        fixed_effects: FixedEffectInfo::list(fe),
         removed,
         dropped_terms: dropped,
         warnings,

@@ -398,15 +398,7 @@ pub fn estimate(
             loglik: None,
             pseudo_r2: None,
         },
-        fixed_effects: fe
-            .names
-            .iter()
-            .zip(&fe.n_levels)
-            .map(|(name, levels)| FixedEffectInfo {
-                name: name.clone(),
-                levels: *levels,
-            })
-            .collect(),
+        fixed_effects: FixedEffectInfo::list(fe),
         removed: design.removed,
         dropped_terms: dropped,
         warnings,

@@ -170,6 +170,20 @@ pub struct FixedEffectInfo {
     pub levels: usize,
 }
 
+impl FixedEffectInfo {
+    /// Name and level count of every fixed effect on the estimation sample.
+    pub fn list(fe: &crate::absorb::FixedEffects) -> Vec<FixedEffectInfo> {
+        fe.names
+            .iter()
+            .zip(&fe.n_levels)
+            .map(|(name, levels)| FixedEffectInfo {
+                name: name.clone(),
+                levels: *levels,
+            })
+            .collect()
+    }
+}
+
 /// A term that was dropped, and why.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct DroppedTerm {
