@@ -86,11 +86,11 @@ fn threshold_split_groups_equal_subset_fits_and_test_matches_hand_interaction() 
             }
         }
     }
-    // The pooled interaction model written out by hand: value and capital interacted with d/nd,
-    // group intercepts absorbed by year FE plus d.
+    // The fully interacted pooled model written out by hand: value and capital interacted
+    // with d/nd, year fixed effects interacted with d.
     let hand = keju_json(&[
         "fit",
-        "inv ~ value:d + value:nd + capital:d + capital:nd + d | year",
+        "inv ~ value:d + value:nd + capital:d + capital:nd | year^d",
         "--data",
         &ps,
         "--cluster",
@@ -98,6 +98,24 @@ fn threshold_split_groups_equal_subset_fits_and_test_matches_hand_interaction() 
         "--format",
         "json",
     ]);
+    // Its group coefficients are those of the separate fits shown in the table, and so are
+    // the pooled estimates the test reports.
+    let pooled = split["equality_test"]["pooled_estimates"]
+        .as_array()
+        .unwrap();
+    for (g, (term, est)) in groups
+        .iter()
+        .zip(["value:d", "value:nd"].iter().zip(pooled))
+    {
+        let shown = coef(&g["result"], "value")["estimate"].as_f64().unwrap();
+        assert_close(
+            coef(&hand, term)["estimate"].as_f64().unwrap(),
+            shown,
+            1e-8,
+            term,
+        );
+        assert_close(est.as_f64().unwrap(), shown, 1e-8, "pooled estimate");
+    }
     let terms: Vec<&str> = hand["coefficients"]
         .as_array()
         .unwrap()

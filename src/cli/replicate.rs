@@ -16,7 +16,7 @@ pub struct ReplicateArgs {
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
 
-    /// No progress and no summary on stderr.
+    /// No progress (stderr) and no summary (stdout).
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }
@@ -33,7 +33,8 @@ pub fn run(args: &ReplicateArgs) -> keju::Result<()> {
         },
     )?;
     if !args.quiet {
-        eprint!("{}", summary(&index));
+        // The summary is the run's result: stdout (progress went to stderr).
+        super::emit(&summary(&index), None)?;
         eprintln!(
             "\nwrote {} tables to {} in {:.2} s (index.json, log.txt)",
             index.tables.len(),

@@ -13,10 +13,11 @@
 //! Each group is its own sample: missing values, singletons and collinearity are handled per
 //! group, and rows of the other groups are counted in `removed.other_groups`.
 //!
-//! Equality test: a pooled model on the union of the groups, in which every regressor (and
-//! the intercept) is interacted with the group dummies (with fixed effects: the group
-//! dummies enter as main effects), with the same fixed effects (not interacted) and the same
-//! variance type and clustering. The Wald
+//! Equality test: a pooled model on the union of the groups, fully interacted: every
+//! regressor is interacted with the group dummies and every fixed effect with the group (the
+//! intercept becomes a group fixed effect), so the group coefficients equal those of the
+//! separate fits, and their joint variance (same variance type and clustering; a firm in
+//! two groups links them) gives the test, as Stata's `suest` or a Chow test would. The Wald
 //! statistic for `β_term,1 = … = β_term,G` is divided by G − 1 and compared with
 //! F(G − 1, df), df the t degrees of freedom of the pooled model. With two groups it is the
 //! square of the t statistic of the difference. Only for OLS (the pooled model of IV and GLM
@@ -26,10 +27,10 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, FisherSnedecor};
 
 use super::{fit, FitOptions, FitResult, Model, KEJU_VERSION};
-use crate::data::Frame;
+use crate::data::{Column, Frame};
 use crate::design::{Block, Design};
 use crate::error::{Error, Result};
-use crate::formula::Formula;
+use crate::formula::{FixedEffectSpec, Formula};
 use crate::subset::Subset;
 
 /// Statistic a threshold split compares with.
@@ -299,13 +300,38 @@ fn equality_test(
     term: &str,
 ) -> Result<Option<EqualityTest>> {
     let n_rows = frame.n_rows();
+    // The group as a column: fixed effects are interacted with it, so the pooled model's
+    // group coefficients are exactly those of the separate fits.
+    const GROUP: &str = "__split_group";
+    let mut pooled_frame = frame.clone();
+    let code: Vec<f64> = (0..n_rows)
+        .map(|i| {
+            masks
+                .iter()
+                .position(|m| m[i])
+                .map_or(f64::NAN, |g| g as f64)
+        })
+        .collect();
+    pooled_frame.set_column(GROUP, Column::Num(code));
+    let mut pooled_formula = formula.clone();
+    if pooled_formula.fixed_effects.is_empty() {
+        pooled_formula.fixed_effects.push(FixedEffectSpec {
+            label: GROUP.into(),
+            vars: vec![GROUP.into()],
+        });
+    } else {
+        for fe in &mut pooled_formula.fixed_effects {
+            fe.vars.push(GROUP.into());
+            fe.label = format!("{}^{GROUP}", fe.label);
+        }
+    }
     let union: Vec<bool> = (0..n_rows).map(|i| masks.iter().any(|m| m[i])).collect();
     let mut o = opts.clone();
     o.group = Some(match &opts.group {
         Some(g) => g.iter().zip(&union).map(|(a, b)| *a && *b).collect(),
         None => union,
     });
-    let mut design = Design::build(frame, formula, &o.design_options())?;
+    let mut design = Design::build(&pooled_frame, &pooled_formula, &o.design_options())?;
     if !design.x.names.iter().any(|t| t == term) {
         return Err(Error::usage(format!(
             "--split-term \"{term}\" is not a regressor of the model (regressors: {})",
@@ -336,20 +362,9 @@ fn equality_test(
             );
         }
     }
-    if !design.intercept {
-        // Group main effects (with an intercept, the interacted intercept columns are them);
-        // dropped as collinear when the fixed effects absorb them.
-        for g in 1..g_count {
-            x.names.push(format!("(group)@{g}"));
-            x.data
-                .extend(group_of.iter().map(|gi| f64::from(u8::from(*gi == g))));
-        }
-    }
     design.x = x;
-    // With an intercept, the group dummies (intercept × group) replace it.
-    design.intercept = false;
     let kind = o.vcov_kind()?;
-    let pooled = super::ols::estimate(&design, formula, &o, kind, &frame.source)?;
+    let pooled = super::ols::estimate(&design, &pooled_formula, &o, kind, &frame.source)?;
     let idx: Vec<Option<usize>> = (0..g_count)
         .map(|g| {
             let name = format!("{term}@{g}");
@@ -384,7 +399,7 @@ fn equality_test(
         .unwrap_or(f64::NAN);
     Ok(Some(EqualityTest {
         term: term.to_string(),
-        method: "Wald test in a pooled model with all regressors interacted with the group dummies, same fixed effects and variance".into(),
+        method: "Wald test in a pooled, fully interacted model (every regressor and every fixed effect interacted with the groups, so the group coefficients are those of the separate fits), with the variance type and clustering of the fits".into(),
         f_stat,
         df1: q,
         df2,

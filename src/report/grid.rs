@@ -183,6 +183,8 @@ pub enum TableFormat {
     Csv,
     /// JSON (schema `keju.table/1`), full-precision numbers.
     Json,
+    /// HTML `<table>` fragment.
+    Html,
 }
 
 /// Options that only some writers use.
@@ -211,6 +213,7 @@ impl TableFormat {
             TableFormat::Latex => "latex",
             TableFormat::Csv => "csv",
             TableFormat::Json => "json",
+            TableFormat::Html => "html",
         }
     }
 
@@ -224,6 +227,7 @@ impl TableFormat {
             }),
             TableFormat::Csv => Box::new(super::csv::CsvWriter),
             TableFormat::Json => Box::new(super::json::JsonWriter),
+            TableFormat::Html => Box::new(super::html::HtmlWriter),
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod csv;
 pub mod describe;
 pub mod grid;
+pub mod html;
 pub mod json;
 pub mod latex;
 pub mod markdown;

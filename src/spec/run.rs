@@ -231,7 +231,12 @@ pub fn replicate(loaded: &LoadedSpec, opts: &ReplicateOptions) -> Result<Index> 
             corr: d.corr,
             ..Default::default()
         };
-        let desc = crate::report::describe::describe(&frame, &dopts)?;
+        // On the baseline sample, so the statistics describe the regressions' sample.
+        let sample = match &spec.sample.baseline {
+            Some(b) => frame.filter(&crate::subset::Subset::parse(b)?.evaluate(&frame)?),
+            None => frame.clone(),
+        };
+        let desc = crate::report::describe::describe(&sample, &dopts)?;
         let grids = crate::report::describe::describe_grids(&desc, &dopts, &labels);
         write_table(&mut index, opts, "describe", "Summary statistics", &grids)?;
         progress.step("describe");
@@ -488,9 +493,15 @@ fn table_grid(
             FitRecord::from_json(&json, &t.id)
         })
         .collect::<Result<_>>()?;
+    // The Controls row summarizes the default controls; extra controls of a column are
+    // shown as coefficients, so a Yes never claims a variable a column does not have.
     let mut controls: Vec<String> = Vec::new();
     for f in fitted {
-        for c in &f.controls {
+        for c in f
+            .controls
+            .iter()
+            .filter(|c| spec.defaults.controls.contains(c))
+        {
             if !controls.contains(c) {
                 controls.push(c.clone());
             }
