@@ -57,10 +57,9 @@ fn table(grid: &Grid, out: &mut String) {
             out.push_str(&format!("<tr><td>{}</td>", escape(&row.label)));
             for c in &row.cells {
                 let (text, stars) = c.rounded("&minus;");
-                let text = if text.starts_with("&minus;") {
-                    format!("&minus;{}", escape(&text["&minus;".len()..]))
-                } else {
-                    escape(&text)
+                let text = match text.strip_prefix("&minus;") {
+                    Some(rest) => format!("&minus;{}", escape(rest)),
+                    None => escape(&text),
                 };
                 let sup = if stars > 0 {
                     format!("<sup>{}</sup>", "*".repeat(stars))
