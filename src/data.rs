@@ -97,6 +97,9 @@ impl Column {
     pub fn factorize(&self) -> Factor {
         match self {
             Column::Num(v) => {
+                if let Some(f) = factorize_integers(v) {
+                    return f;
+                }
                 let mut uniq: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
                 uniq.sort_by(|a, b| a.total_cmp(b));
                 uniq.dedup();
@@ -137,6 +140,52 @@ impl Column {
             }
         }
     }
+}
+
+/// Dense codes for whole numbers in a range at most a few times the row count (firm ids,
+/// years): one pass to mark the values present, one to code them, no sort. Levels are in
+/// numeric order, as the general path gives. `None` when the values do not qualify.
+fn factorize_integers(v: &[f64]) -> Option<Factor> {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for x in v.iter().filter(|x| !x.is_nan()) {
+        if x.fract() != 0.0 {
+            return None;
+        }
+        lo = lo.min(*x);
+        hi = hi.max(*x);
+    }
+    if lo > hi {
+        return Some(Factor {
+            codes: vec![Factor::MISSING; v.len()],
+            levels: Vec::new(),
+        });
+    }
+    let range = hi - lo;
+    if range > (4 * v.len() + 1024) as f64 {
+        return None;
+    }
+    let mut slot = vec![u32::MAX; range as usize + 1];
+    for x in v.iter().filter(|x| !x.is_nan()) {
+        slot[(x - lo) as usize] = 0;
+    }
+    let mut levels = Vec::new();
+    for (k, s) in slot.iter_mut().enumerate() {
+        if *s == 0 {
+            *s = levels.len() as u32;
+            levels.push(format_number(lo + k as f64));
+        }
+    }
+    let codes = v
+        .iter()
+        .map(|x| {
+            if x.is_nan() {
+                Factor::MISSING
+            } else {
+                slot[(x - lo) as usize]
+            }
+        })
+        .collect();
+    Some(Factor { codes, levels })
 }
 
 /// Print a number the way a user typed it: integers without a decimal point.
@@ -535,6 +584,16 @@ mod tests {
         }
         let text = std::fs::read_to_string(dir.path().join("o.csv")).unwrap();
         assert!(text.contains("2009,0.5,000001"), "{text}");
+    }
+
+    #[test]
+    fn integer_fast_path_equals_general_path() {
+        let v = vec![209.0, 211.0, f64::NAN, 209.0, -3.0, 211.0];
+        let fast = factorize_integers(&v).unwrap();
+        assert_eq!(fast.levels, vec!["-3", "209", "211"]);
+        assert_eq!(fast.codes, vec![1, 2, Factor::MISSING, 1, 0, 2]);
+        assert!(factorize_integers(&[0.5, 1.0]).is_none());
+        assert!(factorize_integers(&[0.0, 1e12]).is_none());
     }
 
     #[test]

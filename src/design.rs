@@ -152,17 +152,23 @@ pub fn combine_factors(parts: &[Factor]) -> Factor {
     Factor { codes, levels }
 }
 
-/// Re-code `codes` on the kept rows to dense 0..L (first-appearance order). Returns (codes, L).
-fn compact_codes(codes: &[u32], rows: &[usize]) -> (Vec<u32>, usize) {
-    let mut map: HashMap<u32, u32> = HashMap::new();
+/// Re-code `codes` (each below `n_levels`) on the kept rows to dense 0..L in first-appearance
+/// order. Returns (codes, L). **Complexity**: O(rows + n_levels), no hashing.
+fn compact_codes(codes: &[u32], n_levels: usize, rows: &[usize]) -> (Vec<u32>, usize) {
+    let mut map = vec![u32::MAX; n_levels];
+    let mut next = 0u32;
     let out = rows
         .iter()
         .map(|&i| {
-            let next = map.len() as u32;
-            *map.entry(codes[i]).or_insert(next)
+            let m = &mut map[codes[i] as usize];
+            if *m == u32::MAX {
+                *m = next;
+                next += 1;
+            }
+            *m
         })
         .collect();
-    (out, map.len())
+    (out, next as usize)
 }
 
 fn grouping(frame: &Frame, vars: &[String]) -> Result<Factor> {
@@ -381,7 +387,7 @@ impl Design {
 
         let mut fixed_effects = FixedEffects::default();
         for (spec, f) in formula.fixed_effects.iter().zip(&fe_factors) {
-            let (codes, levels) = compact_codes(&f.codes, &rows);
+            let (codes, levels) = compact_codes(&f.codes, f.levels.len(), &rows);
             fixed_effects.names.push(spec.label.clone());
             fixed_effects.codes.push(codes);
             fixed_effects.n_levels.push(levels);
@@ -389,7 +395,7 @@ impl Design {
         let mut clusters = Vec::new();
         let mut n_clusters = Vec::new();
         for f in &cluster_factors {
-            let (codes, levels) = compact_codes(&f.codes, &rows);
+            let (codes, levels) = compact_codes(&f.codes, f.levels.len(), &rows);
             clusters.push(codes);
             n_clusters.push(levels);
         }
