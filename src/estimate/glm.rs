@@ -612,15 +612,7 @@ fn estimate(
         data: source.to_string(),
         nobs: n,
         coefficients,
-        vcov: VcovInfo {
-            kind,
-            cluster: design.cluster_names.clone(),
-            n_clusters: n_clusters.clone(),
-            fixef_k: opts.fixef_k,
-            cluster_df: opts.cluster_df,
-            dof_k,
-            df_t: 0,
-        },
+        vcov: VcovInfo::new(kind, design, &n_clusters, opts, dof_k, 0),
         fit: FitStats {
             r2: f64::NAN,
             adj_r2: f64::NAN,

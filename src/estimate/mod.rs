@@ -142,6 +142,29 @@ pub struct VcovInfo {
     pub df_t: usize,
 }
 
+impl VcovInfo {
+    /// The variance description of a fit: its kind, the design's cluster variables and counts
+    /// (`n_clusters`), the options' conventions, K and the t degrees of freedom (0 = normal).
+    pub fn new(
+        kind: VcovKind,
+        design: &crate::design::Design,
+        n_clusters: &[usize],
+        opts: &FitOptions,
+        dof_k: usize,
+        df_t: usize,
+    ) -> VcovInfo {
+        VcovInfo {
+            kind,
+            cluster: design.cluster_names.clone(),
+            n_clusters: n_clusters.to_vec(),
+            fixef_k: opts.fixef_k,
+            cluster_df: opts.cluster_df,
+            dof_k,
+            df_t,
+        }
+    }
+}
+
 /// Goodness of fit.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct FitStats {

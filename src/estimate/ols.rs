@@ -352,15 +352,7 @@ pub fn estimate(
         data: source.to_string(),
         nobs: n,
         coefficients,
-        vcov: VcovInfo {
-            kind,
-            cluster: design.cluster_names.clone(),
-            n_clusters: design.n_clusters.clone(),
-            fixef_k: opts.fixef_k,
-            cluster_df: opts.cluster_df,
-            dof_k,
-            df_t: v.df_t,
-        },
+        vcov: VcovInfo::new(kind, design, &design.n_clusters, opts, dof_k, v.df_t),
         fit: FitStats {
             r2,
             adj_r2,
