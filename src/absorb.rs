@@ -11,7 +11,8 @@
 //!   turn) with Irons-Tuck acceleration applied to the residual vector, as fixest does on the
 //!   coefficients; if that has not converged after `ap_max_iter` accelerated steps, keju
 //!   switches to conjugate gradients on the normal equations `D'WD a = D'Wx`, preconditioned
-//!   by the diagonal of `D'WD` (the level weight sums), which handles sparse, poorly connected
+//!   by a symmetric block Gauss-Seidel sweep (forward and backward over the fixed effects, the
+//!   diagonal blocks being the level weight sums), which handles sparse, poorly connected
 //!   fixed-effect graphs (worker-firm-year) where alternating projections crawl.
 //!
 //! Convergence is judged relative to each column's own scale: a step is converged when the
@@ -386,10 +387,55 @@ impl<'a> Demeaner<'a> {
                 r[q][*g as usize] += w(i) * x[i];
             }
         }
-        let precondition = |r: &[Vec<f64>], z: &mut [Vec<f64>]| {
-            for q in 0..r.len() {
-                for l in 0..r[q].len() {
-                    z[q][l] = r[q][l] * self.inv_wsum[q][l];
+        // Symmetric block Gauss-Seidel preconditioner (a forward and a backward sweep over the
+        // fixed effects): M = (D + L) D⁻¹ (D + U) for the block splitting of A = D'WD, whose
+        // diagonal blocks are the level weight sums. M is symmetric positive definite.
+        let mut acc = vec![0.0; n];
+        let mut t = new_coef();
+        let mut precondition = |r: &[Vec<f64>], z: &mut [Vec<f64>]| {
+            let nq = r.len();
+            acc.iter_mut().for_each(|v| *v = 0.0);
+            for q in 0..nq {
+                let c = &fe.codes[q];
+                let zq = &mut z[q];
+                zq.copy_from_slice(&r[q]);
+                if q > 0 {
+                    for (i, g) in c.iter().enumerate() {
+                        zq[*g as usize] -= w(i) * acc[i];
+                    }
+                }
+                zq.iter_mut()
+                    .zip(&self.inv_wsum[q])
+                    .for_each(|(v, iw)| *v *= iw);
+                if q + 1 < nq {
+                    for (i, g) in c.iter().enumerate() {
+                        acc[i] += zq[*g as usize];
+                    }
+                }
+            }
+            for q in 0..nq {
+                for l in 0..t[q].len() {
+                    let iw = self.inv_wsum[q][l];
+                    t[q][l] = if iw > 0.0 { z[q][l] / iw } else { 0.0 };
+                }
+            }
+            acc.iter_mut().for_each(|v| *v = 0.0);
+            for q in (0..nq).rev() {
+                let c = &fe.codes[q];
+                let zq = &mut z[q];
+                zq.copy_from_slice(&t[q]);
+                if q + 1 < nq {
+                    for (i, g) in c.iter().enumerate() {
+                        zq[*g as usize] -= w(i) * acc[i];
+                    }
+                }
+                zq.iter_mut()
+                    .zip(&self.inv_wsum[q])
+                    .for_each(|(v, iw)| *v *= iw);
+                if q > 0 {
+                    for (i, g) in c.iter().enumerate() {
+                        acc[i] += zq[*g as usize];
+                    }
                 }
             }
         };
@@ -406,7 +452,7 @@ impl<'a> Demeaner<'a> {
         let mut dp = vec![0.0; n];
         let mut da = vec![0.0; n];
         let mut rz = dot(&r, &z);
-        let mut calm = 0;
+        let rz0 = rz;
         for it in 1..=self.opts.cg_max_iter {
             // dp = D p ; ap = D'W dp
             dp.iter_mut().for_each(|v| *v = 0.0);
@@ -439,8 +485,10 @@ impl<'a> Demeaner<'a> {
                     r[q][l] -= alpha * ap[q][l];
                 }
             }
-            calm = if max_step <= threshold { calm + 1 } else { 0 };
-            if calm >= 2 {
+            // Converged when a step moves no element by more than the threshold, or when the
+            // preconditioned residual has vanished (past that point the iteration only
+            // amplifies rounding along the null space of the singular system).
+            if max_step <= threshold || rz <= rz0 * 1e-30 {
                 x.iter_mut().zip(&da).for_each(|(v, d)| *v -= d);
                 return (it, true);
             }
