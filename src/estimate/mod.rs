@@ -232,6 +232,16 @@ impl AbsorbInfo {
             converged: infos.iter().all(|i| i.converged),
         })
     }
+
+    /// The warning a fit carries when demeaning did not converge.
+    pub fn warning(&self) -> Option<String> {
+        (!self.converged).then(|| {
+            format!(
+                "fixed-effect demeaning did not converge in {} iterations; estimates may be inaccurate",
+                self.iterations
+            )
+        })
+    }
 }
 
 /// The result of an estimation: what `keju fit --format json` prints (schema `keju.fit/1`).

@@ -335,14 +335,7 @@ pub fn estimate(
         (None, None)
     };
     let mut warnings = v.warnings;
-    if let Some(a) = &absorb {
-        if !a.converged {
-            warnings.push(format!(
-                "fixed-effect demeaning did not converge in {} iterations; estimates may be inaccurate",
-                a.iterations
-            ));
-        }
-    }
+    warnings.extend(absorb.as_ref().and_then(AbsorbInfo::warning));
     Ok(FitResult {
         keju_version: KEJU_VERSION,
         schema: "keju.fit/1",
