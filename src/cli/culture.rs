@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::builder::PossibleValuesParser;
-use keju::culture::{self, CultureOptions, Kernel, Location, PointsChoice, Transform};
+use keju::culture::{self, CultureOptions, Kernel, PointsChoice, Transform};
 
 const AFTER_HELP: &str = "\
 Distances: great-circle (haversine) on a sphere of radius 6371.0088 km (the IUGG mean radius).
@@ -31,20 +31,8 @@ pub struct CultureArgs {
     #[arg(long, value_name = "COL")]
     pub id: String,
 
-    /// Registered-city column to geocode: simplified or traditional characters, with or without
-    /// 市/地区/自治州/盟/区/县; prefecture-level and county-level cities and districts; put the
-    /// province or prefecture first to resolve an ambiguous name (北京朝阳区). Unknown or
-    /// ambiguous names are an error listing each
-    #[arg(long, value_name = "COL", required_unless_present = "lat", conflicts_with_all = ["lat", "lon"])]
-    pub city: Option<String>,
-
-    /// Latitude column in decimal degrees (north positive), with --lon; bypasses geocoding
-    #[arg(long, value_name = "COL", requires = "lon")]
-    pub lat: Option<String>,
-
-    /// Longitude column in decimal degrees (east positive), with --lat
-    #[arg(long, value_name = "COL", requires = "lat")]
-    pub lon: Option<String>,
+    #[command(flatten)]
+    pub location: super::input::LocationArgs,
 
     /// Points for the radius measures: jinshi (Ming + Qing, the paper's; Ming Nan-Zhili gap),
     /// jinshi-ming (gap), jinshi-qing (complete), counties (county and district points, the
@@ -98,18 +86,7 @@ pub struct CultureArgs {
 impl CultureArgs {
     /// The library options for these arguments (no computation, no I/O).
     pub fn to_options(&self) -> keju::Result<CultureOptions> {
-        let location = match (&self.city, &self.lat, &self.lon) {
-            (Some(c), _, _) => Location::City(c.clone()),
-            (None, Some(lat), Some(lon)) => Location::LatLon {
-                lat: lat.clone(),
-                lon: lon.clone(),
-            },
-            _ => {
-                return Err(keju::Error::usage(
-                    "give --city COL, or --lat COL and --lon COL",
-                ))
-            }
-        };
+        let location = self.location.location()?;
         let mut opts = CultureOptions::new(&self.firms, &self.id, location, &self.out);
         opts.points = PointsChoice::parse(&self.points);
         opts.weight = self.weight.clone();

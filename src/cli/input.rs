@@ -55,3 +55,42 @@ impl LoadArgs {
         Ok(frame)
     }
 }
+
+/// Where firms are: a registered-city column to geocode, or latitude and longitude columns.
+/// Shared by `keju culture` and `keju plot map`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LocationArgs {
+    /// Registered-city column to geocode: simplified or traditional characters, with or without
+    /// 市/地区/自治州/盟/区/县; prefecture-level and county-level cities and districts; put the
+    /// province or prefecture first to resolve an ambiguous name (北京朝阳区). Unknown or
+    /// ambiguous names are an error listing each
+    #[arg(long, value_name = "COL", required_unless_present = "lat", conflicts_with_all = ["lat", "lon"])]
+    pub city: Option<String>,
+
+    /// Latitude column in decimal degrees (north positive), with --lon; bypasses geocoding
+    #[arg(long, value_name = "COL", requires = "lon")]
+    pub lat: Option<String>,
+
+    /// Longitude column in decimal degrees (east positive), with --lat
+    #[arg(long, value_name = "COL", requires = "lat")]
+    pub lon: Option<String>,
+}
+
+impl LocationArgs {
+    /// The library's location choice.
+    ///
+    /// **Errors**: [`keju::Error::Usage`] when neither a city nor both coordinates are given.
+    pub fn location(&self) -> keju::Result<keju::culture::Location> {
+        use keju::culture::Location;
+        match (&self.city, &self.lat, &self.lon) {
+            (Some(c), _, _) => Ok(Location::City(c.clone())),
+            (None, Some(lat), Some(lon)) => Ok(Location::LatLon {
+                lat: lat.clone(),
+                lon: lon.clone(),
+            }),
+            _ => Err(keju::Error::usage(
+                "give --city COL, or --lat COL and --lon COL",
+            )),
+        }
+    }
+}

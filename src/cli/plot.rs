@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use keju::culture::Location;
 use keju::data::Frame;
 use keju::report::plot::coef::{CoefOptions, CoefPlot};
 use keju::report::plot::map::{FirmMap, MapOptions};
@@ -99,17 +98,8 @@ pub struct MapArgs {
     #[arg(long, value_name = "COL")]
     pub measure: String,
 
-    /// Registered-city column to geocode, as for keju culture --city
-    #[arg(long, value_name = "COL", required_unless_present = "lat", conflicts_with_all = ["lat", "lon"])]
-    pub city: Option<String>,
-
-    /// Latitude column in decimal degrees (north positive), with --lon
-    #[arg(long, value_name = "COL", requires = "lon")]
-    pub lat: Option<String>,
-
-    /// Longitude column in decimal degrees (east positive), with --lat
-    #[arg(long, value_name = "COL", requires = "lat")]
-    pub lon: Option<String>,
+    #[command(flatten)]
+    pub location: super::input::LocationArgs,
 
     /// Overlay the historical (Ming + Qing) jinshi prefectures, sized by count
     #[arg(long)]
@@ -170,14 +160,7 @@ impl CoefArgs {
 impl MapArgs {
     /// Convert into the library's options (reads the labels file).
     pub fn options(&self) -> keju::Result<MapOptions> {
-        let location = match (&self.city, &self.lat, &self.lon) {
-            (Some(c), _, _) => Location::City(c.clone()),
-            (None, Some(lat), Some(lon)) => Location::LatLon {
-                lat: lat.clone(),
-                lon: lon.clone(),
-            },
-            _ => return Err(keju::Error::usage("give --city COL or --lat COL --lon COL")),
-        };
+        let location = self.location.location()?;
         let mut opts = MapOptions::new(&self.measure, location);
         opts.prefectures = self.prefectures;
         opts.title = self.title.clone();
