@@ -7,7 +7,12 @@
 //!
 //! Methods ([`Method`]):
 //! - one fixed effect: a single pass of group means (exact);
-//! - several: alternating projections (one sweep subtracts each fixed effect's group means in
+//! - several (default, [`Algorithm::Schur`]): the fixed effect with the most levels is
+//!   eliminated exactly and the normal equations of the others, reduced to their Schur
+//!   complement, are solved directly (small) or by Jacobi-preconditioned CG (large); two passes
+//!   over each column (see [`schur`]). Falls back to the iterative method when assembling the
+//!   reduced matrix would cost more than a few passes;
+//! - several, [`Algorithm::Iterative`] or the fallback: alternating projections (one sweep subtracts each fixed effect's group means in
 //!   turn) with Irons-Tuck acceleration applied to the residual vector, as fixest does on the
 //!   coefficients; if that has not converged after `ap_max_iter` accelerated steps, keju
 //!   switches to conjugate gradients on the normal equations `D'WD a = D'Wx`, preconditioned
@@ -22,6 +27,8 @@
 
 use rayon::prelude::*;
 
+pub mod schur;
+
 /// How the fixed effects were absorbed in a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -34,6 +41,21 @@ pub enum Method {
     AlternatingProjections,
     /// Alternating projections, then preconditioned conjugate gradients.
     ConjugateGradient,
+    /// The largest fixed effect eliminated exactly, the rest solved from the reduced normal
+    /// equations (dense pseudo-inverse or CG on the reduced matrix).
+    SchurComplement,
+}
+
+/// Which demeaning algorithm to use with two or more fixed effects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Algorithm {
+    /// Eliminate the largest fixed effect exactly, solve the reduced system for the others
+    /// (falls back to `iterative` when the reduced matrix would be too costly to build).
+    #[default]
+    Schur,
+    /// Alternating projections with Irons-Tuck acceleration, then block Gauss-Seidel
+    /// preconditioned CG on the full normal equations (the fixest/reghdfe family).
+    Iterative,
 }
 
 /// Options of the demeaning step.
@@ -45,6 +67,8 @@ pub struct DemeanOptions {
     pub ap_max_iter: usize,
     /// Conjugate-gradient iterations at most. Default 10,000.
     pub cg_max_iter: usize,
+    /// Algorithm for two or more fixed effects. Default [`Algorithm::Schur`].
+    pub algorithm: Algorithm,
 }
 
 impl Default for DemeanOptions {
@@ -53,6 +77,7 @@ impl Default for DemeanOptions {
             tol: 1e-10,
             ap_max_iter: 10,
             cg_max_iter: 10_000,
+            algorithm: Algorithm::Schur,
         }
     }
 }
@@ -197,6 +222,8 @@ pub struct Demeaner<'a> {
     /// Per fixed effect, 1 / (sum of weights of each level).
     inv_wsum: Vec<Vec<f64>>,
     opts: DemeanOptions,
+    /// The reduced system for [`Algorithm::Schur`] (None: iterative).
+    reduced: Option<schur::Reduced>,
 }
 
 impl<'a> Demeaner<'a> {
@@ -222,12 +249,18 @@ impl<'a> Demeaner<'a> {
                     .for_each(|x| *x = if *x > 0.0 { 1.0 / *x } else { 0.0 });
                 s
             })
-            .collect();
+            .collect::<Vec<Vec<f64>>>();
+        let reduced = if fe.len() >= 2 && opts.algorithm == Algorithm::Schur {
+            schur::Reduced::new(fe, weights, &inv_wsum)
+        } else {
+            None
+        };
         Demeaner {
             fe,
             weights,
             inv_wsum,
             opts,
+            reduced,
         }
     }
 
@@ -258,12 +291,32 @@ impl<'a> Demeaner<'a> {
         // Centre first: a no-op for the projection (constants lie in every fixed effect's
         // span) that removes the cancellation error of large means.
         let (mean, sd) = self.weighted_mean_sd(x);
+        if sd > 0.0 {
+            if let Some(reduced) = &self.reduced {
+                let threshold = self.opts.tol * sd;
+                let (iterations, converged) = reduced.demean(
+                    self.fe,
+                    self.weights,
+                    x,
+                    mean,
+                    threshold,
+                    self.opts.cg_max_iter,
+                );
+                return DemeanInfo {
+                    method: Method::SchurComplement,
+                    iterations,
+                    converged,
+                };
+            }
+        }
         x.iter_mut().for_each(|v| *v -= mean);
         if sd == 0.0 {
             x.iter_mut().for_each(|v| *v = 0.0);
             return DemeanInfo {
                 method: if q == 1 {
                     Method::GroupMeans
+                } else if self.reduced.is_some() {
+                    Method::SchurComplement
                 } else {
                     Method::AlternatingProjections
                 },
@@ -561,6 +614,7 @@ mod tests {
         let want = brute_residual(&f, &x);
         let mut got = x.clone();
         let info = Demeaner::new(&f, None, DemeanOptions::default()).demean(&mut got);
+        assert_eq!(info.method, Method::SchurComplement);
         assert!(info.converged);
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() < 1e-8, "{g} vs {w}");
@@ -568,6 +622,7 @@ mod tests {
         // Force CG from the start.
         let opts = DemeanOptions {
             ap_max_iter: 0,
+            algorithm: Algorithm::Iterative,
             ..Default::default()
         };
         let mut cg = x.clone();
@@ -593,5 +648,108 @@ mod tests {
         assert_eq!(f.n_params(), 6 - 2);
         assert!(f.is_nested_in(0, &[5, 5, 6, 6, 7, 7]));
         assert!(!f.is_nested_in(1, &[5, 5, 6, 6, 7, 7]));
+    }
+
+    /// A worker-firm-year panel with a sparse mobility graph: `workers` × `years` rows, each
+    /// worker moving with probability `p_move` a year; pseudo-random but deterministic.
+    fn mobility_panel(
+        workers: usize,
+        firms: usize,
+        years: usize,
+        p_move: f64,
+        seed: u64,
+    ) -> (FixedEffects, Vec<f64>, Vec<f64>) {
+        let mut s = seed;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut w, mut f, mut t, mut x, mut wt) = (vec![], vec![], vec![], vec![], vec![]);
+        for i in 0..workers {
+            let mut firm = (next() * firms as f64) as u32;
+            for y in 0..years {
+                if y > 0 && next() < p_move {
+                    firm = (next() * firms as f64) as u32;
+                }
+                w.push(i as u32);
+                f.push(firm);
+                t.push(y as u32);
+                x.push(next() * 3.0 + firm as f64 * 0.01 + (y * y) as f64 * 0.1 + 1e3);
+                wt.push(0.5 + next());
+            }
+        }
+        // Firms that never occur are renumbered away.
+        let mut map = vec![u32::MAX; firms];
+        let mut nf = 0;
+        for c in f.iter_mut() {
+            if map[*c as usize] == u32::MAX {
+                map[*c as usize] = nf;
+                nf += 1;
+            }
+            *c = map[*c as usize];
+        }
+        (fe(vec![w, f, t]), x, wt)
+    }
+
+    fn assert_close(a: &[f64], b: &[f64], tol: f64) {
+        let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1.0);
+        for (i, (u, v)) in a.iter().zip(b).enumerate() {
+            assert!((u - v).abs() <= tol * scale, "row {i}: {u} vs {v}");
+        }
+    }
+
+    #[test]
+    fn schur_matches_iterative_dense_and_sparse_weighted_or_not() {
+        let tight = |algorithm| DemeanOptions {
+            tol: 1e-14,
+            algorithm,
+            ..Default::default()
+        };
+        // Dense reduced system (50 firms + 4 years) and sparse (≈ 600 firms + 4 years), each with
+        // stayer-only firms (zero diagonal in S) and, at p_move = 0.02, several components.
+        for (workers, firms, p) in [(300, 50, 0.3), (3000, 600, 0.2), (2000, 900, 0.02)] {
+            let (f, x, wt) = mobility_panel(workers, firms, 4, p, 7 + firms as u64);
+            for weights in [None, Some(&wt[..])] {
+                let mut a = x.clone();
+                let ia = Demeaner::new(&f, weights, tight(Algorithm::Schur)).demean(&mut a);
+                assert_eq!(ia.method, Method::SchurComplement);
+                assert!(
+                    ia.converged,
+                    "{workers} {firms} {p} {:?} {ia:?}",
+                    weights.is_some()
+                );
+                let mut b = x.clone();
+                let ib = Demeaner::new(&f, weights, tight(Algorithm::Iterative)).demean(&mut b);
+                assert!(ib.converged);
+                assert_close(&a, &b, 1e-9);
+                // The residual is orthogonal to every fixed-effect dummy (weighted).
+                for q in 0..3 {
+                    let mut s = vec![0.0; f.n_levels[q]];
+                    for (i, g) in f.codes[q].iter().enumerate() {
+                        s[*g as usize] += weights.map_or(1.0, |w| w[i]) * a[i];
+                    }
+                    assert!(s.iter().all(|v| v.abs() < 1e-8), "fe {q}: {s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn schur_two_way_is_exact_in_one_go() {
+        // firm × year, unbalanced: the reduced system is the 6 × 6 year block (dense).
+        let n = 200;
+        let firm: Vec<u32> = (0..n).map(|i| (i / 4) as u32).collect();
+        let year: Vec<u32> = (0..n).map(|i| ((i * 7 + i / 4) % 6) as u32).collect();
+        let f = fe(vec![firm, year]);
+        let x: Vec<f64> = (0..n)
+            .map(|i| ((i as f64) * 0.91).cos() * 5.0 + 1e6)
+            .collect();
+        let want = brute_residual(&f, &x);
+        let mut got = x.clone();
+        let info = Demeaner::new(&f, None, DemeanOptions::default()).demean(&mut got);
+        assert_eq!((info.method, info.iterations), (Method::SchurComplement, 0));
+        assert_close(&got, &want, 1e-12);
     }
 }

@@ -1,0 +1,506 @@
+//! Exact elimination of one fixed effect: the reduced (Schur complement) normal equations.
+//!
+//! With fixed effects `D = [D_E, Z]`, where `D_E` holds the dummies of the fixed effect with the
+//! most levels (eliminated exactly) and `Z` the dummies of the others (m columns), the
+//! residual of a column `x` on `D` (weights `W`) is
+//!
+//! ```text
+//! M_D x = M_E x − M_E Z θ,   where   S θ = Z' W M_E x,   S = Z' W M_E Z = Z'WZ − B' N⁻¹ B,
+//! ```
+//!
+//! `M_E` subtracts weighted means within the eliminated levels, `B = D_E' W Z` (one sparse row
+//! `v_e` per eliminated level, the weight of each remaining level within it) and
+//! `N = diag(D_E' W D_E)`. `S` is small (m × m, e.g. 20,000 firms + 5 years once 200,000
+//! workers are eliminated, or just 10 years once 100,000 firms are), so every column costs two
+//! passes over the data; the iterative part works on `S` only:
+//!
+//! - m ≤ [`DENSE_MAX`]: `θ = S⁺ r` with the pseudo-inverse from a symmetric eigendecomposition
+//!   (exact up to rounding; `S` is singular, e.g. the constant is shared);
+//! - otherwise: conjugate gradients on the sparse `S` with a Jacobi preconditioner. `S` is
+//!   positive semi-definite and the right-hand side lies in its range, so CG converges to a
+//!   solution; the null-space part of `θ` does not change `M_E Z θ`.
+//!
+//! Per column, with `x̄_e` the weighted mean of `x` in eliminated level `e` and
+//! `c_e = x̄_e − v_e'θ / n_e`, the residual is `x_i − c_{e(i)} − z_i'θ` (one pass to get the
+//! level sums and `Z'Wx`, one to write the residual).
+//!
+//! **Source**: the block elimination (Frisch-Waugh-Lovell on the largest fixed effect) as in
+//! Abowd, Creecy & Kramarz (2002) for worker-firm models and in the `lfe` R package's
+//! treatment of two-way models; the formulas are standard least squares.
+
+use rayon::prelude::*;
+
+use super::FixedEffects;
+
+/// Reduced systems up to this size are solved with a dense pseudo-inverse.
+pub const DENSE_MAX: usize = 400;
+
+/// Relative size below which an eigenvalue of `S` counts as zero (times m and the largest one).
+const EIGEN_TOL: f64 = 1e3 * f64::EPSILON;
+
+/// A diagonal element of `S` at most this fraction of the level's weight sum is treated as
+/// exactly zero (the level is absorbed by the eliminated fixed effect, e.g. a firm whose
+/// workers never move).
+const ZERO_DIAG_TOL: f64 = 1e-9;
+
+/// The eliminated fixed effect, `B`, and the factored (dense) or sparse reduced matrix `S`.
+pub(super) struct Reduced {
+    /// Index of the eliminated fixed effect.
+    elim: usize,
+    /// Indices of the other fixed effects and their offsets in the m-vector θ.
+    rest: Vec<usize>,
+    offset: Vec<usize>,
+    m: usize,
+    /// 1 / weight sum of each eliminated level (0 for an empty level).
+    inv_n: Vec<f64>,
+    /// B in CSR by eliminated level.
+    b_ptr: Vec<usize>,
+    b_idx: Vec<u32>,
+    b_val: Vec<f64>,
+    solver: Solver,
+}
+
+enum Solver {
+    /// m × m pseudo-inverse of S, column-major.
+    Dense(Vec<f64>),
+    /// S in CSR, and the Jacobi preconditioner (0 where the diagonal is zero).
+    Sparse {
+        ptr: Vec<usize>,
+        idx: Vec<u32>,
+        val: Vec<f64>,
+        inv_diag: Vec<f64>,
+    },
+}
+
+impl Reduced {
+    /// Build the reduced system, or `None` when it would cost more than alternating
+    /// projections (a few large eliminated levels spanning many other levels, as in a
+    /// balanced firm × day panel, where `Σ_e nnz(v_e)²` explodes but projections converge in
+    /// a few sweeps).
+    ///
+    /// **Shapes**: `fe` has at least two fixed effects on n rows; `weights`: n or `None`;
+    /// `inv_wsum[q]`: 1 / level weight sums of fixed effect q.
+    pub(super) fn new(
+        fe: &FixedEffects,
+        weights: Option<&[f64]>,
+        inv_wsum: &[Vec<f64>],
+    ) -> Option<Reduced> {
+        let q = fe.len();
+        debug_assert!(q >= 2);
+        let n = fe.codes[0].len();
+        let mut elim = 0;
+        for j in 1..q {
+            if fe.n_levels[j] > fe.n_levels[elim] {
+                elim = j;
+            }
+        }
+        let rest: Vec<usize> = (0..q).filter(|&j| j != elim).collect();
+        let mut offset = Vec::with_capacity(rest.len() + 1);
+        let mut m = 0;
+        for &j in &rest {
+            offset.push(m);
+            m += fe.n_levels[j];
+        }
+        offset.push(m);
+        if m >= u32::MAX as usize {
+            return None;
+        }
+        let g = fe.n_levels[elim];
+        let codes_e = &fe.codes[elim];
+
+        // Rows grouped by eliminated level (counting sort).
+        let mut row_ptr = vec![0usize; g + 1];
+        for &c in codes_e {
+            row_ptr[c as usize + 1] += 1;
+        }
+        for e in 0..g {
+            row_ptr[e + 1] += row_ptr[e];
+        }
+        let mut next = row_ptr[..g].to_vec();
+        let mut order = vec![0u32; n];
+        for (i, &c) in codes_e.iter().enumerate() {
+            order[next[c as usize]] = i as u32;
+            next[c as usize] += 1;
+        }
+        drop(next);
+
+        // B = D_E' W Z, one row per eliminated level.
+        let w = |i: usize| weights.map_or(1.0, |w| w[i]);
+        let mut b_ptr = Vec::with_capacity(g + 1);
+        b_ptr.push(0);
+        let mut b_idx: Vec<u32> = Vec::new();
+        let mut b_val: Vec<f64> = Vec::new();
+        let mut acc = vec![0.0; m];
+        let mut stamp = vec![u32::MAX; m];
+        let mut touched: Vec<u32> = Vec::new();
+        let mut cost: f64 = 0.0;
+        for e in 0..g {
+            for &i in &order[row_ptr[e]..row_ptr[e + 1]] {
+                let i = i as usize;
+                let wi = w(i);
+                for (t, &qq) in rest.iter().enumerate() {
+                    let j = offset[t] + fe.codes[qq][i] as usize;
+                    if stamp[j] != e as u32 {
+                        stamp[j] = e as u32;
+                        acc[j] = 0.0;
+                        touched.push(j as u32);
+                    }
+                    acc[j] += wi;
+                }
+            }
+            cost += (touched.len() as f64).powi(2);
+            for &j in &touched {
+                b_idx.push(j);
+                b_val.push(acc[j as usize]);
+            }
+            touched.clear();
+            b_ptr.push(b_idx.len());
+        }
+        // Assembling S costs Σ_e nnz(v_e)² (plus m² if dense); projections cost a few passes.
+        let budget = (40.0 * n as f64).max(4e7);
+        if cost > budget || (m <= DENSE_MAX && (m * m) as f64 > budget) {
+            return None;
+        }
+
+        // Bᵀ: for each remaining level, the eliminated levels that touch it.
+        let mut bt_ptr = vec![0usize; m + 1];
+        for &j in &b_idx {
+            bt_ptr[j as usize + 1] += 1;
+        }
+        for j in 0..m {
+            bt_ptr[j + 1] += bt_ptr[j];
+        }
+        let mut next = bt_ptr[..m].to_vec();
+        let mut bt_e = vec![0u32; b_idx.len()];
+        let mut bt_val = vec![0.0; b_idx.len()];
+        for e in 0..g {
+            for k in b_ptr[e]..b_ptr[e + 1] {
+                let j = b_idx[k] as usize;
+                bt_e[next[j]] = e as u32;
+                bt_val[next[j]] = b_val[k];
+                next[j] += 1;
+            }
+        }
+        drop(next);
+
+        let inv_n = inv_wsum[elim].clone();
+        // Which remaining fixed effect a level of θ belongs to.
+        let block_of = |j: usize| offset.partition_point(|&o| o <= j) - 1;
+
+        // Row j of S = Σ_{rows i with j ∈ z_i} w_i z_i  −  Σ_{e ∋ j} b_ej v_e / n_e
+        // (Gustavson's row-by-row product with a dense accumulator per thread).
+        let rows: Vec<(Vec<u32>, Vec<f64>)> = (0..m)
+            .into_par_iter()
+            .map_init(
+                || (vec![0.0; m], vec![u32::MAX; m], Vec::<u32>::new()),
+                |(acc, stamp, touched), j| {
+                    let t = block_of(j);
+                    let qj = rest[t];
+                    let level = (j - offset[t]) as u32;
+                    let mut add = |k: usize, v: f64| {
+                        if stamp[k] != j as u32 {
+                            stamp[k] = j as u32;
+                            acc[k] = 0.0;
+                            touched.push(k as u32);
+                        }
+                        acc[k] += v;
+                    };
+                    for s in bt_ptr[j]..bt_ptr[j + 1] {
+                        let e = bt_e[s] as usize;
+                        for &i in &order[row_ptr[e]..row_ptr[e + 1]] {
+                            let i = i as usize;
+                            if fe.codes[qj][i] == level {
+                                let wi = w(i);
+                                for (tt, &qq) in rest.iter().enumerate() {
+                                    add(offset[tt] + fe.codes[qq][i] as usize, wi);
+                                }
+                            }
+                        }
+                        let f = bt_val[s] * inv_n[e];
+                        for k in b_ptr[e]..b_ptr[e + 1] {
+                            add(b_idx[k] as usize, -f * b_val[k]);
+                        }
+                    }
+                    let idx: Vec<u32> = std::mem::take(touched);
+                    let val: Vec<f64> = idx.iter().map(|&k| acc[k as usize]).collect();
+                    *touched = Vec::with_capacity(idx.len());
+                    (idx, val)
+                },
+            )
+            .collect();
+        drop((order, row_ptr, bt_ptr, bt_e, bt_val));
+
+        // Weight sum of each remaining level: the scale for "zero" diagonal elements.
+        let scale: Vec<f64> = rest
+            .iter()
+            .flat_map(|&qq| {
+                inv_wsum[qq]
+                    .iter()
+                    .map(|iw| if *iw > 0.0 { 1.0 / iw } else { 0.0 })
+            })
+            .collect();
+        let solver = if m <= DENSE_MAX {
+            Solver::Dense(pseudo_inverse(&rows, &scale, m))
+        } else {
+            let mut ptr = Vec::with_capacity(m + 1);
+            ptr.push(0);
+            let nnz: usize = rows.iter().map(|r| r.0.len()).sum();
+            let mut idx = Vec::with_capacity(nnz);
+            let mut val = Vec::with_capacity(nnz);
+            let mut inv_diag = vec![0.0; m];
+            for (j, (ri, rv)) in rows.into_iter().enumerate() {
+                for (k, v) in ri.iter().zip(&rv) {
+                    if *k as usize == j && *v > ZERO_DIAG_TOL * scale[j] {
+                        inv_diag[j] = 1.0 / v;
+                    }
+                }
+                idx.extend_from_slice(&ri);
+                val.extend_from_slice(&rv);
+                ptr.push(idx.len());
+            }
+            Solver::Sparse {
+                ptr,
+                idx,
+                val,
+                inv_diag,
+            }
+        };
+        Some(Reduced {
+            elim,
+            rest,
+            offset,
+            m,
+            inv_n,
+            b_ptr,
+            b_idx,
+            b_val,
+            solver,
+        })
+    }
+
+    /// Replace `x` (n rows) by its residual on all fixed-effect dummies; `mean` is subtracted
+    /// first (any constant lies in the span, so it only improves rounding).
+    ///
+    /// `threshold`: CG stops when a step moves no residual element by more than this.
+    /// Returns (CG iterations, converged); a dense solve reports (0, true).
+    pub(super) fn demean(
+        &self,
+        fe: &FixedEffects,
+        weights: Option<&[f64]>,
+        x: &mut [f64],
+        mean: f64,
+        threshold: f64,
+        max_iter: usize,
+    ) -> (usize, bool) {
+        let g = self.inv_n.len();
+        let ce = &fe.codes[self.elim];
+        let mut sums_e = vec![0.0; g];
+        let mut ztx = vec![0.0; self.m];
+        // Pass 1: weighted sums of x within eliminated levels, and Z'Wx.
+        match weights {
+            None => {
+                for (i, v) in x.iter().enumerate() {
+                    let v = v - mean;
+                    sums_e[ce[i] as usize] += v;
+                    for (t, &qq) in self.rest.iter().enumerate() {
+                        ztx[self.offset[t] + fe.codes[qq][i] as usize] += v;
+                    }
+                }
+            }
+            Some(w) => {
+                for (i, v) in x.iter().enumerate() {
+                    let v = w[i] * (v - mean);
+                    sums_e[ce[i] as usize] += v;
+                    for (t, &qq) in self.rest.iter().enumerate() {
+                        ztx[self.offset[t] + fe.codes[qq][i] as usize] += v;
+                    }
+                }
+            }
+        }
+        // Means within eliminated levels; rhs = Z'Wx − B' x̄.
+        let mut rhs = ztx;
+        for e in 0..g {
+            sums_e[e] *= self.inv_n[e];
+            let xbar = sums_e[e];
+            for k in self.b_ptr[e]..self.b_ptr[e + 1] {
+                rhs[self.b_idx[k] as usize] -= self.b_val[k] * xbar;
+            }
+        }
+        let (theta, iters, converged) = match &self.solver {
+            Solver::Dense(pinv) => {
+                let m = self.m;
+                let mut theta = vec![0.0; m];
+                for (c, r) in rhs.iter().enumerate() {
+                    if *r != 0.0 {
+                        let col = &pinv[c * m..(c + 1) * m];
+                        theta.iter_mut().zip(col).for_each(|(t, p)| *t += p * r);
+                    }
+                }
+                (theta, 0, true)
+            }
+            Solver::Sparse {
+                ptr,
+                idx,
+                val,
+                inv_diag,
+            } => self.conjugate_gradient(ptr, idx, val, inv_diag, &rhs, threshold, max_iter),
+        };
+        // c_e = x̄_e − v_e'θ / n_e, stored over the level sums.
+        let mut c = sums_e;
+        for e in 0..g {
+            let mut vt = 0.0;
+            for k in self.b_ptr[e]..self.b_ptr[e + 1] {
+                vt += self.b_val[k] * theta[self.b_idx[k] as usize];
+            }
+            c[e] -= vt * self.inv_n[e];
+        }
+        // Pass 2: the residual.
+        for (i, v) in x.iter_mut().enumerate() {
+            let mut fit = c[ce[i] as usize];
+            for (t, &qq) in self.rest.iter().enumerate() {
+                fit += theta[self.offset[t] + fe.codes[qq][i] as usize];
+            }
+            *v = (*v - mean) - fit;
+        }
+        (iters, converged)
+    }
+
+    /// Jacobi-preconditioned CG on the sparse S from θ = 0. Returns (θ, iterations, converged).
+    #[allow(clippy::too_many_arguments)]
+    fn conjugate_gradient(
+        &self,
+        ptr: &[usize],
+        idx: &[u32],
+        val: &[f64],
+        inv_diag: &[f64],
+        rhs: &[f64],
+        threshold: f64,
+        max_iter: usize,
+    ) -> (Vec<f64>, usize, bool) {
+        let m = self.m;
+        let mut theta = vec![0.0; m];
+        let mut r: Vec<f64> = rhs.to_vec();
+        // Levels with a zero diagonal are absorbed: keep them out of every search direction.
+        r.iter_mut()
+            .zip(inv_diag)
+            .for_each(|(v, d)| *v = if *d > 0.0 { *v } else { 0.0 });
+        let mut z: Vec<f64> = r.iter().zip(inv_diag).map(|(a, b)| a * b).collect();
+        let mut p = z.clone();
+        let mut ap = vec![0.0; m];
+        let mut rz: f64 = r.iter().zip(&z).map(|(a, b)| a * b).sum();
+        let rz0 = rz;
+        if rz0 == 0.0 {
+            return (theta, 0, true);
+        }
+        // Past convergence, CG on a singular system only amplifies rounding along the null
+        // space (the residual recurrence stalls near rz0·1e-30, then grows): keep the iterate
+        // with the smallest residual and stop once the residual grows well above it.
+        let mut best = (rz, theta.clone());
+        let done = |best: (f64, Vec<f64>), it: usize, ok: bool| (best.1, it, ok);
+        for it in 1..=max_iter {
+            for j in 0..m {
+                let mut s = 0.0;
+                for k in ptr[j]..ptr[j + 1] {
+                    s += val[k] * p[idx[k] as usize];
+                }
+                ap[j] = s;
+            }
+            let pap: f64 = p.iter().zip(&ap).map(|(a, b)| a * b).sum();
+            if pap <= 0.0 || !pap.is_finite() {
+                // No curvature left along p: the residual is rounding along the null space.
+                let ok = best.0 <= rz0 * 1e-20;
+                return done(best, it, ok);
+            }
+            let alpha = rz / pap;
+            // A step changes a residual element by α(z_i'p − v_e'p/n_e): at most twice the
+            // sum over fixed effects of the largest |p| in each.
+            let mut bound = 0.0;
+            for t in 0..self.rest.len() {
+                let block = &p[self.offset[t]..self.offset[t + 1]];
+                bound += block.iter().fold(0.0f64, |mx, v| mx.max(v.abs()));
+            }
+            for j in 0..m {
+                theta[j] += alpha * p[j];
+                r[j] -= alpha * ap[j];
+            }
+            for j in 0..m {
+                z[j] = r[j] * inv_diag[j];
+            }
+            let rz_new: f64 = r.iter().zip(&z).map(|(a, b)| a * b).sum();
+            if rz_new < best.0 {
+                best.0 = rz_new;
+                best.1.copy_from_slice(&theta);
+            }
+            if 2.0 * alpha.abs() * bound <= threshold || rz_new <= rz0 * 1e-30 {
+                return done(best, it, true);
+            }
+            if rz_new > 1e6 * best.0 && best.0 <= rz0 * 1e-20 {
+                return done(best, it, true);
+            }
+            let beta = rz_new / rz;
+            rz = rz_new;
+            for j in 0..m {
+                p[j] = z[j] + beta * p[j];
+            }
+        }
+        let ok = best.0 <= rz0 * 1e-20;
+        done(best, max_iter, ok)
+    }
+}
+
+/// Pseudo-inverse of the symmetric positive semi-definite S (given by rows), column-major.
+/// Levels whose diagonal is zero (absorbed by the eliminated fixed effect) are left out;
+/// eigenvalues below `EIGEN_TOL · m · λ_max` count as zero.
+fn pseudo_inverse(rows: &[(Vec<u32>, Vec<f64>)], scale: &[f64], m: usize) -> Vec<f64> {
+    // Keep the levels with a non-zero diagonal.
+    let mut keep = Vec::with_capacity(m);
+    for (j, (ri, rv)) in rows.iter().enumerate() {
+        let d = ri
+            .iter()
+            .zip(rv)
+            .find(|(k, _)| **k as usize == j)
+            .map_or(0.0, |(_, v)| *v);
+        if d > ZERO_DIAG_TOL * scale[j] {
+            keep.push(j);
+        }
+    }
+    let mk = keep.len();
+    let mut pos = vec![usize::MAX; m];
+    for (a, &j) in keep.iter().enumerate() {
+        pos[j] = a;
+    }
+    let mut s = faer::Mat::<f64>::zeros(mk, mk);
+    for (a, &j) in keep.iter().enumerate() {
+        let (ri, rv) = &rows[j];
+        for (k, v) in ri.iter().zip(rv) {
+            let b = pos[*k as usize];
+            if b != usize::MAX {
+                s[(a, b)] = *v;
+            }
+        }
+    }
+    let mut out = vec![0.0; m * m];
+    if mk == 0 {
+        return out;
+    }
+    let Ok(evd) = s.self_adjoint_eigen(faer::Side::Lower) else {
+        // The eigensolver does not fail on finite symmetric input; keep θ = 0 otherwise.
+        return out;
+    };
+    let u = evd.U();
+    let lambda = evd.S().column_vector();
+    let lmax = (0..mk).fold(0.0f64, |mx, i| mx.max(lambda[i].abs()));
+    let cut = EIGEN_TOL * mk as f64 * lmax;
+    for (b, &jb) in keep.iter().enumerate() {
+        for (a, &ja) in keep.iter().enumerate() {
+            let mut v = 0.0;
+            for l in 0..mk {
+                if lambda[l] > cut {
+                    v += u[(a, l)] * u[(b, l)] / lambda[l];
+                }
+            }
+            out[jb * m + ja] = v;
+        }
+    }
+    out
+}
