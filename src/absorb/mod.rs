@@ -27,6 +27,8 @@
 
 use rayon::prelude::*;
 
+use crate::vcov::FeRedundancy;
+
 pub mod schur;
 
 /// How the fixed effects were absorbed in a column.
@@ -119,8 +121,16 @@ impl FixedEffects {
     /// component of their bipartite graph); each further fixed effect is assumed to lose one
     /// level. This is what reghdfe and fixest do.
     pub fn n_params(&self) -> usize {
+        self.n_params_with(FeRedundancy::Firstpair)
+    }
+
+    /// Parameters the fixed effects use under a redundancy rule ([`FeRedundancy`]).
+    pub fn n_params_with(&self, rule: FeRedundancy) -> usize {
         let total: usize = self.n_levels.iter().sum();
-        total - self.redundant()
+        match rule {
+            FeRedundancy::Firstpair => total - self.redundant(),
+            FeRedundancy::Simple => total - self.len().saturating_sub(1),
+        }
     }
 
     /// Redundant fixed-effect levels (see [`FixedEffects::n_params`]).
@@ -646,6 +656,7 @@ mod tests {
         let f = fe(vec![vec![0, 0, 1, 1, 2, 2], vec![0, 1, 0, 1, 2, 2]]);
         assert_eq!(f.redundant(), 2);
         assert_eq!(f.n_params(), 6 - 2);
+        assert_eq!(f.n_params_with(FeRedundancy::Simple), 6 - 1);
         assert!(f.is_nested_in(0, &[5, 5, 6, 6, 7, 7]));
         assert!(!f.is_nested_in(1, &[5, 5, 6, 6, 7, 7]));
     }

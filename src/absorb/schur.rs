@@ -319,9 +319,9 @@ impl Reduced {
         }
         // Means within eliminated levels; rhs = Z'Wx − B' x̄.
         let mut rhs = ztx;
-        for e in 0..g {
-            sums_e[e] *= self.inv_n[e];
-            let xbar = sums_e[e];
+        for (e, (s, inv)) in sums_e.iter_mut().zip(&self.inv_n).enumerate() {
+            *s *= inv;
+            let xbar = *s;
             for k in self.b_ptr[e]..self.b_ptr[e + 1] {
                 rhs[self.b_idx[k] as usize] -= self.b_val[k] * xbar;
             }
@@ -347,12 +347,12 @@ impl Reduced {
         };
         // c_e = x̄_e − v_e'θ / n_e, stored over the level sums.
         let mut c = sums_e;
-        for e in 0..g {
+        for (e, (ce_val, inv)) in c.iter_mut().zip(&self.inv_n).enumerate() {
             let mut vt = 0.0;
             for k in self.b_ptr[e]..self.b_ptr[e + 1] {
                 vt += self.b_val[k] * theta[self.b_idx[k] as usize];
             }
-            c[e] -= vt * self.inv_n[e];
+            *ce_val -= vt * inv;
         }
         // Pass 2: the residual.
         for (i, v) in x.iter_mut().enumerate() {

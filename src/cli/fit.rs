@@ -3,14 +3,14 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use keju::absorb::DemeanOptions;
+use keju::absorb::{Algorithm, DemeanOptions};
 use keju::estimate::glm::GlmAlgorithm;
 use keju::estimate::split::{fit_split, render_text, SplitRule};
 use keju::estimate::{fit, FitOptions, Model};
 use keju::formula::Formula;
 use keju::report::text::first_stage_tables;
 use keju::report::{render_fit, FitFormat};
-use keju::vcov::{ClusterDf, FixefK, VcovKind};
+use keju::vcov::{ClusterDf, FeRedundancy, FixefK, VcovKind};
 
 /// Arguments of `keju fit`.
 #[derive(Args, Debug)]
@@ -74,6 +74,12 @@ pub struct FitArgs {
     #[arg(long, value_enum, default_value_t = FixefK::Nonnested)]
     pub fixef_k: FixefK,
 
+    /// Redundant fixed-effect levels in K: firstpair (default; reghdfe) counts connected
+    /// components of the first two fixed effects exactly; simple (pyfixest) assumes one per
+    /// fixed effect after the first.
+    #[arg(long, value_enum, default_value_t = FeRedundancy::Firstpair)]
+    pub fe_redundancy: FeRedundancy,
+
     /// Two-way clustering: min (default; reghdfe, fixest) applies one G/(G-1) with the
     /// smaller G; conventional gives each term its own (R sandwich, cgmreg).
     #[arg(long, value_enum, default_value_t = ClusterDf::Min)]
@@ -95,6 +101,12 @@ pub struct FitArgs {
     /// Demeaning tolerance, relative to each variable's standard deviation.
     #[arg(long, default_value_t = 1e-10)]
     pub tol: f64,
+
+    /// Algorithm for two or more fixed effects: `schur` eliminates the fixed effect with the
+    /// most levels exactly and solves the reduced system of the others (default); `iterative`
+    /// is accelerated alternating projections, then preconditioned CG (as fixest/reghdfe).
+    #[arg(long, value_enum, default_value_t = Algorithm::Schur)]
+    pub demean_algorithm: Algorithm,
 
     /// Print wall time per phase (load, sample, demean, solve, vcov) to stderr.
     #[arg(long)]
@@ -119,12 +131,14 @@ impl FitArgs {
             vcov: self.vcov,
             cluster: self.cluster.clone(),
             fixef_k: self.fixef_k,
+            fe_redundancy: self.fe_redundancy,
             cluster_df: self.cluster_df,
             keep_singletons: self.keep_singletons,
             subset: self.subset.clone(),
             weights: self.weights.clone(),
             demean: DemeanOptions {
                 tol: self.tol,
+                algorithm: self.demean_algorithm,
                 ..DemeanOptions::default()
             },
             model: self.model,

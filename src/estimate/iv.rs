@@ -235,7 +235,7 @@ pub fn estimate(
             z_excl.len()
         )));
     }
-    let fe_params = fe.n_params();
+    let fe_params = fe.n_params_with(opts.fe_redundancy);
     let kk = x_kept.len() + d_kept.len();
     let kz = kept_z.len();
     if n <= kz.max(kk) + fe_params {

@@ -24,7 +24,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::absorb::DemeanInfo;
 use crate::design::Removed;
-use crate::vcov::{ClusterDf, FixefK, VcovKind};
+use crate::vcov::{ClusterDf, FeRedundancy, FixefK, VcovKind};
 
 pub use glm::fit_glm;
 pub use iv::fit_iv;
@@ -135,6 +135,7 @@ pub struct VcovInfo {
     pub cluster: Vec<String>,
     pub n_clusters: Vec<usize>,
     pub fixef_k: FixefK,
+    pub fe_redundancy: FeRedundancy,
     pub cluster_df: ClusterDf,
     /// K in the small-sample factor.
     pub dof_k: usize,
@@ -158,6 +159,7 @@ impl VcovInfo {
             cluster: design.cluster_names.clone(),
             n_clusters: n_clusters.to_vec(),
             fixef_k: opts.fixef_k,
+            fe_redundancy: opts.fe_redundancy,
             cluster_df: opts.cluster_df,
             dof_k,
             df_t,

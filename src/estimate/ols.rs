@@ -20,7 +20,7 @@ use crate::data::Frame;
 use crate::design::{Design, DesignOptions};
 use crate::error::{Error, Result};
 use crate::formula::Formula;
-use crate::vcov::{self, ssc, ClusterDf, FixefK, VcovInput, VcovKind};
+use crate::vcov::{self, ssc, ClusterDf, FeRedundancy, FixefK, VcovInput, VcovKind};
 
 /// Options of `keju fit`, validated.
 #[derive(Debug, Clone)]
@@ -30,6 +30,8 @@ pub struct FitOptions {
     /// One or two cluster variables.
     pub cluster: Vec<String>,
     pub fixef_k: FixefK,
+    /// Redundant fixed-effect levels in K: reghdfe's `firstpair` (default) or pyfixest's rule.
+    pub fe_redundancy: FeRedundancy,
     pub cluster_df: ClusterDf,
     pub keep_singletons: bool,
     pub subset: Option<String>,
@@ -54,6 +56,7 @@ impl Default for FitOptions {
             vcov: None,
             cluster: Vec::new(),
             fixef_k: FixefK::default(),
+            fe_redundancy: FeRedundancy::default(),
             cluster_df: ClusterDf::default(),
             keep_singletons: false,
             subset: None,
@@ -238,7 +241,7 @@ pub fn estimate(
         }
     }
     let kk = kept.len();
-    let fe_params = fe.n_params();
+    let fe_params = fe.n_params_with(opts.fe_redundancy);
     let k_full = kk + fe_params;
     if n <= k_full {
         return Err(Error::estimation(format!(

@@ -64,9 +64,14 @@ pub fn fit_summary(r: &FitResult) -> String {
     };
     let _ = writeln!(
         s,
-        "standard errors: {se_desc}; K = {} (fixef-k {}), t df = {}",
+        "standard errors: {se_desc}; K = {} (fixef-k {}{}), t df = {}",
         v.dof_k,
         v.fixef_k.name(),
+        if v.fe_redundancy == crate::vcov::FeRedundancy::Simple {
+            ", fe-redundancy simple"
+        } else {
+            ""
+        },
         v.df_t
     );
     let _ = writeln!(s);

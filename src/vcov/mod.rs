@@ -21,7 +21,7 @@ pub mod ssc;
 
 use faer::Mat;
 
-pub use ssc::{ClusterDf, FixefK};
+pub use ssc::{ClusterDf, FeRedundancy, FixefK};
 
 /// The kind of variance estimate.
 #[derive(

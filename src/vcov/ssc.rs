@@ -14,6 +14,31 @@ pub enum FixefK {
     Full,
 }
 
+/// How many fixed-effect levels are redundant (collinear with the others) when K counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum FeRedundancy {
+    /// Exact between the first two fixed effects (one redundant level per connected component
+    /// of their bipartite graph), one per further fixed effect: reghdfe's `firstpair`
+    /// (part of its default `dofadjustments(all)`).
+    #[default]
+    Firstpair,
+    /// One per fixed effect after the first, whatever the graph: pyfixest (and fixest issue
+    /// 554). Differs from `firstpair` when the first two fixed effects are not connected
+    /// (sparse worker-firm mobility).
+    Simple,
+}
+
+impl FeRedundancy {
+    /// Name used in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            FeRedundancy::Firstpair => "firstpair",
+            FeRedundancy::Simple => "simple",
+        }
+    }
+}
+
 /// How two-way clustering applies G/(G−1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
