@@ -4,6 +4,7 @@
 //! One exclusion mask covers outcome, regressors, endogenous variables, instruments, fixed
 //! effects, cluster variables and weights. Rows removed are counted by reason in [`Removed`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::absorb::{drop_singletons, FixedEffects};
@@ -83,10 +84,10 @@ pub struct Design {
     pub intercept: bool,
 }
 
-enum Evaluated {
+enum Evaluated<'a> {
     Num {
         label: String,
-        values: Vec<f64>,
+        values: Cow<'a, [f64]>,
     },
     Factor {
         var: String,
@@ -95,18 +96,25 @@ enum Evaluated {
     },
 }
 
-fn evaluate_terms(frame: &Frame, terms: &[Term]) -> Result<Vec<Evaluated>> {
+fn evaluate_terms<'a>(frame: &'a Frame, terms: &[Term]) -> Result<Vec<Evaluated<'a>>> {
     let n = frame.n_rows();
     let lookup = |name: &str| frame.numeric(name);
     terms
         .iter()
         .map(|t| match t {
             Term::Numeric { label, factors } => {
-                let mut values = vec![1.0; n];
-                for f in factors {
-                    let v = f.eval(n, &lookup)?;
-                    values.iter_mut().zip(v).for_each(|(a, b)| *a *= b);
-                }
+                // A plain variable is borrowed from the frame, not copied.
+                let values = match factors.as_slice() {
+                    [f] => f.eval_cow(n, &lookup)?,
+                    _ => {
+                        let mut values = vec![1.0; n];
+                        for f in factors {
+                            let v = f.eval_cow(n, &lookup)?;
+                            values.iter_mut().zip(v.iter()).for_each(|(a, b)| *a *= b);
+                        }
+                        Cow::Owned(values)
+                    }
+                };
                 Ok(Evaluated::Num {
                     label: label.clone(),
                     values,
@@ -234,7 +242,9 @@ impl Design {
             }
         }
 
-        let y_all = formula.outcome.eval(n, &|name: &str| frame.numeric(name))?;
+        let y_all = formula
+            .outcome
+            .eval_cow(n, &|name: &str| frame.numeric(name))?;
         let terms = evaluate_terms(frame, &formula.terms)?;
         let (endog, instr) = match &formula.iv {
             Some(iv) => (
@@ -258,32 +268,39 @@ impl Design {
             None => None,
         };
 
-        // Missing-value mask.
-        let missing_in = |i: usize| -> bool {
-            if y_all[i].is_nan() {
-                return true;
-            }
-            for t in terms.iter().chain(&endog).chain(&instr) {
-                let miss = match t {
-                    Evaluated::Num { values, .. } => values[i].is_nan(),
-                    Evaluated::Factor { factor, .. } => factor.codes[i] == Factor::MISSING,
-                };
-                if miss {
-                    return true;
-                }
-            }
-            fe_factors
-                .iter()
-                .chain(&cluster_factors)
-                .any(|f| f.codes[i] == Factor::MISSING)
-                || weights_all.as_ref().is_some_and(|w| w[i].is_nan())
+        // Missing-value mask, one column at a time.
+        let mut missing: Vec<bool> = y_all.iter().map(|v| v.is_nan()).collect();
+        let mark_nan = |missing: &mut [bool], values: &[f64]| {
+            missing
+                .iter_mut()
+                .zip(values)
+                .for_each(|(m, v)| *m |= v.is_nan())
         };
-        for (i, k) in keep.iter_mut().enumerate() {
-            if *k && missing_in(i) {
+        let mark_code = |missing: &mut [bool], codes: &[u32]| {
+            missing
+                .iter_mut()
+                .zip(codes)
+                .for_each(|(m, c)| *m |= *c == Factor::MISSING)
+        };
+        for t in terms.iter().chain(&endog).chain(&instr) {
+            match t {
+                Evaluated::Num { values, .. } => mark_nan(&mut missing, values),
+                Evaluated::Factor { factor, .. } => mark_code(&mut missing, &factor.codes),
+            }
+        }
+        for f in fe_factors.iter().chain(&cluster_factors) {
+            mark_code(&mut missing, &f.codes);
+        }
+        if let Some(w) = &weights_all {
+            mark_nan(&mut missing, w);
+        }
+        for (k, m) in keep.iter_mut().zip(&missing) {
+            if *k && *m {
                 *k = false;
                 removed.missing += 1;
             }
         }
+        drop(missing);
         if let Some(w) = &weights_all {
             for (k, wi) in keep.iter_mut().zip(w) {
                 if *k && *wi <= 0.0 {
@@ -306,7 +323,14 @@ impl Design {
             )));
         }
 
-        let gather = |v: &[f64], out: &mut Vec<f64>| out.extend(rows.iter().map(|&i| v[i]));
+        let all_rows = n_obs == n;
+        let gather = |v: &[f64], out: &mut Vec<f64>| {
+            if all_rows {
+                out.extend_from_slice(v)
+            } else {
+                out.extend(rows.iter().map(|&i| v[i]))
+            }
+        };
         let mut y = Vec::with_capacity(n_obs);
         gather(&y_all, &mut y);
 

@@ -98,6 +98,18 @@ impl Expr {
         }
     }
 
+    /// Evaluate like [`Expr::eval`], borrowing the column itself when the expression is a plain
+    /// variable (no copy).
+    pub fn eval_cow<'a, F>(&self, n_rows: usize, lookup: &F) -> Result<std::borrow::Cow<'a, [f64]>>
+    where
+        F: Fn(&str) -> Result<&'a [f64]>,
+    {
+        match self {
+            Expr::Var(v) => Ok(std::borrow::Cow::Borrowed(lookup(v)?)),
+            _ => Ok(std::borrow::Cow::Owned(self.eval(n_rows, lookup)?)),
+        }
+    }
+
     /// Evaluate over all rows, given a lookup from column name to values.
     ///
     /// Non-finite results (division by zero, log of a non-positive number) become NaN, i.e.

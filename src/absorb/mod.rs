@@ -288,8 +288,61 @@ impl<'a> Demeaner<'a> {
             .collect()
     }
 
+    /// Demean the columns `src[j]` (n_obs each) into `out` (n_obs × p, column-major), in
+    /// parallel. With the Schur-complement method the input is read twice and the output
+    /// written once (no copy first).
+    ///
+    /// **Panics**: if `out.len()` ≠ n_obs · `src.len()` or a column's length differs.
+    #[track_caller]
+    pub fn demean_columns_into(
+        &self,
+        src: &[&[f64]],
+        out: &mut [f64],
+        n_obs: usize,
+    ) -> Vec<DemeanInfo> {
+        assert_eq!(out.len(), n_obs * src.len(), "out is n_obs × p");
+        if n_obs == 0 {
+            return Vec::new();
+        }
+        out.par_chunks_mut(n_obs)
+            .zip(src.par_iter())
+            .map(|(o, s)| {
+                assert_eq!(s.len(), n_obs, "each column has n_obs rows");
+                self.demean_from(Some(s), o)
+            })
+            .collect()
+    }
+
     /// Demean one column in place.
     pub fn demean(&self, x: &mut [f64]) -> DemeanInfo {
+        self.demean_from(None, x)
+    }
+
+    /// Demean `src` (or `out` itself when `None`) into `out`.
+    fn demean_from(&self, src: Option<&[f64]>, out: &mut [f64]) -> DemeanInfo {
+        if let Some(reduced) = &self.reduced {
+            let (iterations, converged) = reduced.demean(
+                self.fe,
+                self.weights,
+                src,
+                out,
+                self.opts.tol,
+                self.opts.cg_max_iter,
+            );
+            return DemeanInfo {
+                method: Method::SchurComplement,
+                iterations,
+                converged,
+            };
+        }
+        if let Some(s) = src {
+            out.copy_from_slice(s);
+        }
+        self.demean_iterative(out)
+    }
+
+    /// Group means (one fixed effect) or accelerated projections, then CG (several), in place.
+    fn demean_iterative(&self, x: &mut [f64]) -> DemeanInfo {
         let q = self.fe.len();
         if q == 0 {
             return DemeanInfo {
@@ -301,32 +354,12 @@ impl<'a> Demeaner<'a> {
         // Centre first: a no-op for the projection (constants lie in every fixed effect's
         // span) that removes the cancellation error of large means.
         let (mean, sd) = self.weighted_mean_sd(x);
-        if sd > 0.0 {
-            if let Some(reduced) = &self.reduced {
-                let threshold = self.opts.tol * sd;
-                let (iterations, converged) = reduced.demean(
-                    self.fe,
-                    self.weights,
-                    x,
-                    mean,
-                    threshold,
-                    self.opts.cg_max_iter,
-                );
-                return DemeanInfo {
-                    method: Method::SchurComplement,
-                    iterations,
-                    converged,
-                };
-            }
-        }
         x.iter_mut().for_each(|v| *v -= mean);
         if sd == 0.0 {
             x.iter_mut().for_each(|v| *v = 0.0);
             return DemeanInfo {
                 method: if q == 1 {
                     Method::GroupMeans
-                } else if self.reduced.is_some() {
-                    Method::SchurComplement
                 } else {
                     Method::AlternatingProjections
                 },

@@ -278,45 +278,45 @@ impl Reduced {
         })
     }
 
-    /// Replace `x` (n rows) by its residual on all fixed-effect dummies; `mean` is subtracted
-    /// first (any constant lies in the span, so it only improves rounding).
+    /// Write into `out` (n rows) the residual of `src` (or of `out` itself when `None`) on all
+    /// fixed-effect dummies.
     ///
-    /// `threshold`: CG stops when a step moves no residual element by more than this.
-    /// Returns (CG iterations, converged); a dense solve reports (0, true).
+    /// The column is shifted by its first value first (any constant lies in the span, so this
+    /// only removes the cancellation error of a large common level). `tol`: CG stops when a
+    /// step moves no residual element by more than `tol` times the column's weighted standard
+    /// deviation. Returns (CG iterations, converged); a dense solve reports (0, true).
     pub(super) fn demean(
         &self,
         fe: &FixedEffects,
         weights: Option<&[f64]>,
-        x: &mut [f64],
-        mean: f64,
-        threshold: f64,
+        src: Option<&[f64]>,
+        out: &mut [f64],
+        tol: f64,
         max_iter: usize,
     ) -> (usize, bool) {
         let g = self.inv_n.len();
         let ce = &fe.codes[self.elim];
+        let x: &[f64] = src.unwrap_or(out);
+        let shift = x.first().copied().unwrap_or(0.0);
         let mut sums_e = vec![0.0; g];
         let mut ztx = vec![0.0; self.m];
-        // Pass 1: weighted sums of x within eliminated levels, and Z'Wx.
-        match weights {
-            None => {
-                for (i, v) in x.iter().enumerate() {
-                    let v = v - mean;
-                    sums_e[ce[i] as usize] += v;
-                    for (t, &qq) in self.rest.iter().enumerate() {
-                        ztx[self.offset[t] + fe.codes[qq][i] as usize] += v;
-                    }
-                }
-            }
-            Some(w) => {
-                for (i, v) in x.iter().enumerate() {
-                    let v = w[i] * (v - mean);
-                    sums_e[ce[i] as usize] += v;
-                    for (t, &qq) in self.rest.iter().enumerate() {
-                        ztx[self.offset[t] + fe.codes[qq][i] as usize] += v;
-                    }
-                }
+        // Pass 1: weighted sums of x within eliminated levels, Z'Wx, and the moments for the
+        // standard deviation.
+        let (mut sw, mut s1, mut s2) = (0.0, 0.0, 0.0);
+        for (i, v) in x.iter().enumerate() {
+            let wi = weights.map_or(1.0, |w| w[i]);
+            let d = v - shift;
+            let wd = wi * d;
+            sw += wi;
+            s1 += wd;
+            s2 += wd * d;
+            sums_e[ce[i] as usize] += wd;
+            for (t, &qq) in self.rest.iter().enumerate() {
+                ztx[self.offset[t] + fe.codes[qq][i] as usize] += wd;
             }
         }
+        let mean = s1 / sw;
+        let threshold = tol * (s2 / sw - mean * mean).max(0.0).sqrt();
         // Means within eliminated levels; rhs = Z'Wx − B' x̄.
         let mut rhs = ztx;
         for (e, (s, inv)) in sums_e.iter_mut().zip(&self.inv_n).enumerate() {
@@ -355,12 +355,24 @@ impl Reduced {
             *ce_val -= vt * inv;
         }
         // Pass 2: the residual.
-        for (i, v) in x.iter_mut().enumerate() {
-            let mut fit = c[ce[i] as usize];
+        let fit = |i: usize| {
+            let mut f = c[ce[i] as usize];
             for (t, &qq) in self.rest.iter().enumerate() {
-                fit += theta[self.offset[t] + fe.codes[qq][i] as usize];
+                f += theta[self.offset[t] + fe.codes[qq][i] as usize];
             }
-            *v = (*v - mean) - fit;
+            f
+        };
+        match src {
+            Some(x) => {
+                for (i, (o, v)) in out.iter_mut().zip(x).enumerate() {
+                    *o = (v - shift) - fit(i);
+                }
+            }
+            None => {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = (*o - shift) - fit(i);
+                }
+            }
         }
         (iters, converged)
     }

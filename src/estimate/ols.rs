@@ -12,8 +12,8 @@
 use faer::Mat;
 
 use super::{
-    coefficient_table, cross, gram, select_independent, spd_inverse, submatrix, to_rows,
-    AbsorbInfo, DroppedTerm, FitResult, FitStats, FixedEffectInfo, VcovInfo, KEJU_VERSION,
+    coefficient_table, gram, select_independent, spd_inverse, submatrix, to_rows, AbsorbInfo,
+    DroppedTerm, FitResult, FitStats, FixedEffectInfo, VcovInfo, KEJU_VERSION,
 };
 use crate::absorb::{DemeanOptions, Demeaner};
 use crate::data::Frame;
@@ -165,10 +165,15 @@ pub fn estimate(
     let has_fe = !fe.is_empty();
     let p = k + 1;
 
-    // One buffer: column 0 = y, then the regressors.
-    let mut buf = Vec::with_capacity(n * p);
-    buf.extend_from_slice(&design.y);
-    buf.extend_from_slice(&design.x.data);
+    // One buffer: column 0 = y, then the regressors (demeaned into it with fixed effects).
+    let mut buf = if has_fe {
+        Vec::new()
+    } else {
+        let mut b = Vec::with_capacity(n * p);
+        b.extend_from_slice(&design.y);
+        b.extend_from_slice(&design.x.data);
+        b
+    };
     let tss = if has_fe || design.intercept {
         wss_centered(&design.y, w)
     } else {
@@ -177,8 +182,8 @@ pub fn estimate(
             None => design.y.iter().map(|a| a * a).sum(),
         }
     };
-    let ss_before: Vec<f64> = (1..p)
-        .map(|j| wss_centered(&buf[j * n..(j + 1) * n], w))
+    let ss_before: Vec<f64> = (0..k)
+        .map(|j| wss_centered(design.x.col(j, n), w))
         .collect();
     let mut clock = std::time::Instant::now();
     let mut timings = Vec::new();
@@ -189,7 +194,11 @@ pub fn estimate(
     let mut means = vec![0.0; p];
     let mut absorb = None;
     if has_fe {
-        let infos = Demeaner::new(fe, w, opts.demean).demean_columns(&mut buf, n);
+        let src: Vec<&[f64]> = std::iter::once(&design.y[..])
+            .chain((0..k).map(|j| design.x.col(j, n)))
+            .collect();
+        buf = vec![0.0; n * p];
+        let infos = Demeaner::new(fe, w, opts.demean).demean_columns_into(&src, &mut buf, n);
         absorb = AbsorbInfo::summarize(&infos);
     } else if design.intercept {
         // Centre every column but the intercept (column 1 of the buffer).
@@ -204,15 +213,20 @@ pub fn estimate(
             col.iter_mut().zip(w).for_each(|(v, wi)| *v *= wi.sqrt());
         }
     }
-    let (ys, xs) = buf.split_at(n);
     lap("demean", &mut timings);
+
+    // One threaded pass for [ỹ X̃]'[ỹ X̃]: X̃'X̃, X̃'ỹ, ỹ'ỹ and each column's sum of squares.
+    let g_yx = gram(&buf, n, p);
+    let all_x: Vec<usize> = (1..p).collect();
+    let g_all = submatrix(&g_yx, &all_x);
+    let xty_all: Vec<f64> = (1..p).map(|j| g_yx[(j, 0)]).collect();
+    let within_tss = g_yx[(0, 0)];
 
     // Regressors absorbed by the fixed effects.
     let mut dropped = Vec::new();
     let mut candidates = Vec::new();
     for j in 0..k {
-        let col = &xs[j * n..(j + 1) * n];
-        let ss_after: f64 = col.iter().map(|v| v * v).sum();
+        let ss_after = g_all[(j, j)];
         let is_intercept = design.intercept && j == 0;
         if has_fe && (ss_before[j] == 0.0 || ss_after <= opts.collin_tol * ss_before[j]) {
             dropped.push(DroppedTerm {
@@ -228,7 +242,6 @@ pub fn estimate(
             candidates.push(j);
         }
     }
-    let g_all = gram(xs, n, k);
     let g_cand = submatrix(&g_all, &candidates);
     let kept_local = select_independent(&g_cand, opts.collin_tol);
     let kept: Vec<usize> = kept_local.iter().map(|&i| candidates[i]).collect();
@@ -256,25 +269,30 @@ pub fn estimate(
     } else {
         Mat::zeros(0, 0)
     };
-    let xty_all = cross(xs, n, k, ys);
     let xty: Vec<f64> = kept.iter().map(|&j| xty_all[j]).collect();
     let beta_star: Vec<f64> = (0..kk)
         .map(|i| (0..kk).map(|j| bread[(i, j)] * xty[j]).sum())
         .collect();
-    let mut resid = ys.to_vec();
+    // Residuals over ỹ, in place.
+    let (resid, xs) = buf.split_at_mut(n);
     for (b, &j) in beta_star.iter().zip(&kept) {
         let col = &xs[j * n..(j + 1) * n];
         resid.iter_mut().zip(col).for_each(|(e, x)| *e -= b * x);
     }
     let rss: f64 = resid.iter().map(|e| e * e).sum();
-    let within_tss: f64 = ys.iter().map(|v| v * v).sum();
 
-    // Scores x̃ᵢ eᵢ (already √w-scaled on both sides: wᵢ x̃ᵢ eᵢ).
-    let mut scores = Vec::with_capacity(n * kk);
-    for &j in &kept {
-        let col = &xs[j * n..(j + 1) * n];
-        scores.extend(col.iter().zip(&resid).map(|(x, e)| x * e));
+    // Scores x̃ᵢ eᵢ (already √w-scaled on both sides: wᵢ x̃ᵢ eᵢ), over the kept columns of X̃
+    // in place: kept[t] ≥ t, so slot t is written only after column t has been used.
+    for (t, &j) in kept.iter().enumerate() {
+        if t != j {
+            xs.copy_within(j * n..(j + 1) * n, t * n);
+        }
+        xs[t * n..(t + 1) * n]
+            .iter_mut()
+            .zip(resid.iter())
+            .for_each(|(x, e)| *x *= e);
     }
+    let scores = &xs[..n * kk];
     lap("solve", &mut timings);
     let nested: Vec<usize> = if kind == VcovKind::Cluster {
         (0..fe.len())
@@ -287,7 +305,7 @@ pub fn estimate(
     let dof_k = ssc::dof_k(kk, fe_params, &nested, opts.fixef_k);
     let v = vcov::compute(
         &bread,
-        &scores,
+        scores,
         &VcovInput {
             kind,
             clusters: &design.clusters,
