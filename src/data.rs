@@ -503,19 +503,31 @@ fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
         ))
     })?;
     let mut frame = Frame::new(source);
-    for col in df.columns() {
+    // Columns are converted one at a time and Polars' copy freed right after, so the peak
+    // holds the file's columns once plus one column.
+    for col in df.into_columns() {
         let name = col.name().to_string();
         let dtype = col.dtype().clone();
         let column = if dtype.is_primitive_numeric() || dtype == DataType::Boolean {
             let f = col
                 .cast(&DataType::Float64)
                 .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
+            drop(col);
             let ca = f.f64().map_err(|e| schema_err(e.to_string()))?;
-            Column::Num(
-                ca.iter()
-                    .map(|x| x.filter(|v| v.is_finite()).unwrap_or(f64::NAN))
-                    .collect(),
-            )
+            let finite = |v: f64| if v.is_finite() { v } else { f64::NAN };
+            let mut out = Vec::with_capacity(ca.len());
+            for arr in ca.downcast_iter() {
+                match arr.validity() {
+                    None => out.extend(arr.values().iter().map(|v| finite(*v))),
+                    Some(valid) => out.extend(
+                        arr.values()
+                            .iter()
+                            .zip(valid.iter())
+                            .map(|(v, ok)| if ok { finite(*v) } else { f64::NAN }),
+                    ),
+                }
+            }
+            Column::Num(out)
         } else {
             let s = col
                 .cast(&DataType::String)
