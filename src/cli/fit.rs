@@ -6,7 +6,7 @@ use clap::Args;
 use keju::absorb::{Algorithm, DemeanOptions};
 use keju::estimate::glm::GlmAlgorithm;
 use keju::estimate::split::{fit_split, render_text, SplitRule};
-use keju::estimate::{fit, FitOptions, Model};
+use keju::estimate::{fit_owned, FitOptions, Model};
 use keju::formula::Formula;
 use keju::report::text::first_stage_tables;
 use keju::report::{render_fit, FitFormat};
@@ -168,7 +168,7 @@ pub fn run(args: &FitArgs) -> keju::Result<()> {
         };
         return super::emit(&out, args.output.as_deref());
     }
-    let result = fit(&frame, &formula, &opts)?;
+    let result = fit_owned(frame, &formula, &opts)?;
     if args.timings {
         eprintln!("timing load    {load_time:>9.4} s");
         for (phase, secs) in &result.timings {

@@ -75,6 +75,19 @@ pub fn fit(
     }
 }
 
+/// [`fit`], taking the frame by value: for OLS the frame is freed once the estimation sample
+/// is built, so the peak memory holds the input columns or the demeaned ones, not both.
+pub fn fit_owned(
+    frame: crate::data::Frame,
+    formula: &crate::formula::Formula,
+    opts: &FitOptions,
+) -> crate::Result<FitResult> {
+    match (opts.model, formula.iv.is_some()) {
+        (Model::Ols, false) => ols::fit_ols_owned(frame, formula, opts),
+        _ => fit(&frame, formula, opts),
+    }
+}
+
 /// The first stage of one endogenous variable in 2SLS.
 #[derive(Debug, Clone, Serialize)]
 pub struct FirstStage {

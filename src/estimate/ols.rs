@@ -119,13 +119,40 @@ pub fn fit_ols(frame: &Frame, formula: &Formula, opts: &FitOptions) -> Result<Fi
             "this formula has an IV part (endog ~ instruments); use the IV estimator (keju::estimate::fit or fit_iv)",
         ));
     }
-    let kind = opts.vcov_kind()?;
+    let (design, sample_time) = timed_design(frame, formula, opts)?;
+    estimate_timed(&design, sample_time, formula, opts, &frame.source)
+}
+
+/// The estimation sample, and the seconds it took.
+fn timed_design(frame: &Frame, formula: &Formula, opts: &FitOptions) -> Result<(Design, f64)> {
+    opts.vcov_kind()?;
     let t0 = std::time::Instant::now();
     let design = Design::build(frame, formula, &opts.design_options())?;
-    let sample_time = t0.elapsed().as_secs_f64();
-    let mut result = estimate(&design, formula, opts, kind, &frame.source)?;
+    Ok((design, t0.elapsed().as_secs_f64()))
+}
+
+/// [`estimate`], with the sampling time first in the timings.
+fn estimate_timed(
+    design: &Design,
+    sample_time: f64,
+    formula: &Formula,
+    opts: &FitOptions,
+    source: &str,
+) -> Result<FitResult> {
+    let mut result = estimate(design, formula, opts, opts.vcov_kind()?, source)?;
     result.timings.insert(0, ("sample", sample_time));
     Ok(result)
+}
+
+/// [`fit_ols`] consuming the frame, which is dropped as soon as the sample is built.
+pub fn fit_ols_owned(frame: Frame, formula: &Formula, opts: &FitOptions) -> Result<FitResult> {
+    if formula.iv.is_some() {
+        return fit_ols(&frame, formula, opts);
+    }
+    let (design, sample_time) = timed_design(&frame, formula, opts)?;
+    let source = frame.source.clone();
+    drop(frame);
+    estimate_timed(&design, sample_time, formula, opts, &source)
 }
 
 /// Weighted mean of a column.
