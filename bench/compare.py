@@ -13,7 +13,11 @@ import time
 def run_keju(bin_path, data, formula, cluster):
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [bin_path, "fit", formula, "--data", data, "--cluster", cluster, "--format", "json", "--timings"],
+        # pyfixest counts one redundant fixed-effect level per fixed effect after the first;
+        # keju's default (reghdfe's firstpair) counts connected components exactly, so the
+        # SEs are compared under pyfixest's rule.
+        [bin_path, "fit", formula, "--data", data, "--cluster", cluster, "--format", "json",
+         "--timings", "--fe-redundancy", "simple"],
         capture_output=True, text=True, check=True,
     )
     wall = time.perf_counter() - t0
