@@ -519,12 +519,15 @@ fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
             for arr in ca.downcast_iter() {
                 match arr.validity() {
                     None => out.extend(arr.values().iter().map(|v| finite(*v))),
-                    Some(valid) => out.extend(
-                        arr.values()
-                            .iter()
-                            .zip(valid.iter())
-                            .map(|(v, ok)| if ok { finite(*v) } else { f64::NAN }),
-                    ),
+                    Some(valid) => {
+                        out.extend(arr.values().iter().zip(valid.iter()).map(|(v, ok)| {
+                            if ok {
+                                finite(*v)
+                            } else {
+                                f64::NAN
+                            }
+                        }))
+                    }
                 }
             }
             Column::Num(out)
