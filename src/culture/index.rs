@@ -8,6 +8,7 @@
 //! points.
 
 use super::geo::{chord_to_km, km_to_chord, unit_vector};
+use super::kernel_eval::KernelSum;
 use super::measure::Kernel;
 
 /// Points farther than the radius by at most this much (1 mm) still count as inside, so a point
@@ -19,6 +20,8 @@ const LEAF_SIZE: usize = 32;
 /// the stack holds at most two entries per level.
 const STACK: usize = 80;
 const NO_CHILD: u32 = u32::MAX;
+/// Points (squared chords and weights) gathered per query before a kernel batch is evaluated.
+const BATCH: usize = 256;
 
 #[derive(Debug, Clone)]
 struct Node {
@@ -40,7 +43,11 @@ struct Node {
 /// O(log n) on average.
 #[derive(Debug, Clone)]
 pub struct PointIndex {
-    xyz: Vec<[f64; 3]>,
+    // Struct of arrays in tree order, so a leaf's points are contiguous per coordinate and the
+    // leaf loops below compile to branch-free, vectorisable code.
+    x: Vec<f64>,
+    y: Vec<f64>,
+    z: Vec<f64>,
     weight: Vec<f64>,
     original: Vec<u32>,
     nodes: Vec<Node>,
@@ -70,7 +77,9 @@ impl PointIndex {
             build(&xyz0, weight, &mut order, 0, &mut nodes);
         }
         PointIndex {
-            xyz: order.iter().map(|&i| xyz0[i as usize]).collect(),
+            x: order.iter().map(|&i| xyz0[i as usize][0]).collect(),
+            y: order.iter().map(|&i| xyz0[i as usize][1]).collect(),
+            z: order.iter().map(|&i| xyz0[i as usize][2]).collect(),
             weight: order.iter().map(|&i| weight[i as usize]).collect(),
             original: order,
             nodes,
@@ -79,12 +88,12 @@ impl PointIndex {
 
     /// Number of points.
     pub fn len(&self) -> usize {
-        self.xyz.len()
+        self.x.len()
     }
 
     /// True when there are no points.
     pub fn is_empty(&self) -> bool {
-        self.xyz.is_empty()
+        self.x.is_empty()
     }
 
     /// Σ weight·kernel(distance) over the points within `radius_km` of a location.
@@ -107,31 +116,65 @@ impl PointIndex {
         let q = unit_vector(lat_deg, lon_deg);
         let c = km_to_chord(radius_km + BOUNDARY_TOLERANCE_KM);
         let c2 = c * c;
+        if kernel == Kernel::Count {
+            self.count_within(&q, c2)
+        } else {
+            self.kernel_within(&q, c2, KernelSum::new(kernel, bandwidth_km, c2))
+        }
+    }
+
+    /// Σ weight within squared chord `c2`: whole subtrees inside the ball add their weight sum.
+    fn count_within(&self, q: &[f64; 3], c2: f64) -> f64 {
         let mut total = 0.0;
         let mut stack = [0u32; STACK];
         let mut top = 1;
         while top > 0 {
             top -= 1;
-            let n = stack[top];
-            let node = &self.nodes[n as usize];
-            let (near2, far2) = box_distances2(&q, &node.lo, &node.hi);
+            let node = &self.nodes[stack[top] as usize];
+            let (near2, far2) = box_distances2(q, &node.lo, &node.hi);
             if near2 > c2 {
                 continue;
             }
-            if kernel == Kernel::Count && far2 <= c2 {
+            if far2 <= c2 {
                 total += node.weight_sum;
+            } else if node.left == NO_CHILD {
+                total += self.count_leaf(q, c2, node.start as usize..node.end as usize);
+            } else {
+                stack[top] = node.left;
+                stack[top + 1] = node.right;
+                top += 2;
+            }
+        }
+        total
+    }
+
+    /// Σ weight·kernel within squared chord `c2`: the squared chords of the points inside are
+    /// gathered (branch-free) into a fixed buffer and evaluated in batches by [`KernelSum`].
+    fn kernel_within(&self, q: &[f64; 3], c2: f64, eval: KernelSum) -> f64 {
+        let mut total = 0.0;
+        let mut t = [0.0; BATCH];
+        let mut w = [0.0; BATCH];
+        let mut n = 0;
+        let mut stack = [0u32; STACK];
+        let mut top = 1;
+        while top > 0 {
+            top -= 1;
+            let node = &self.nodes[stack[top] as usize];
+            let (near2, far2) = box_distances2(q, &node.lo, &node.hi);
+            if near2 > c2 {
                 continue;
             }
-            if node.left == NO_CHILD {
+            if far2 <= c2 || node.left == NO_CHILD {
+                // A subtree's points are contiguous; inside the ball all of them are kept.
+                let all = far2 <= c2;
                 for i in node.start as usize..node.end as usize {
-                    let d2 = dist2(&q, &self.xyz[i]);
-                    if d2 <= c2 {
-                        let w = self.weight[i];
-                        total += if kernel == Kernel::Count {
-                            w
-                        } else {
-                            w * kernel.weight(chord_to_km(d2.sqrt()), bandwidth_km)
-                        };
+                    let d2 = self.dist2(q, i);
+                    t[n] = d2;
+                    w[n] = self.weight[i];
+                    n += (all || d2 <= c2) as usize;
+                    if n == BATCH {
+                        total += eval.sum(&mut t, &w);
+                        n = 0;
                     }
                 }
             } else {
@@ -140,7 +183,7 @@ impl PointIndex {
                 top += 2;
             }
         }
-        total
+        total + eval.sum(&mut t[..n], &w[..n])
     }
 
     /// The nearest point to a location: its index in the input order and its great-circle
@@ -151,15 +194,18 @@ impl PointIndex {
         }
         let q = unit_vector(lat_deg, lon_deg);
         let mut best = (usize::MAX, f64::INFINITY);
-        let mut stack: Vec<u32> = vec![0];
-        while let Some(n) = stack.pop() {
+        let mut stack = [0u32; STACK];
+        let mut top = 1;
+        while top > 0 {
+            top -= 1;
+            let n = stack[top];
             let node = &self.nodes[n as usize];
             if box_distances2(&q, &node.lo, &node.hi).0 > best.1 {
                 continue;
             }
             if node.left == NO_CHILD {
                 for i in node.start as usize..node.end as usize {
-                    let d2 = dist2(&q, &self.xyz[i]);
+                    let d2 = self.dist2(&q, i);
                     if d2 < best.1 || (d2 == best.1 && (self.original[i] as usize) < best.0) {
                         best = (self.original[i] as usize, d2);
                     }
@@ -172,21 +218,55 @@ impl PointIndex {
                 let dl = box_distances2(&q, &l.lo, &l.hi).0;
                 let dr = box_distances2(&q, &r.lo, &r.hi).0;
                 // Visit the nearer child first (pushed last).
-                if dl <= dr {
-                    stack.push(node.right);
-                    stack.push(node.left);
+                let (first, second) = if dl <= dr {
+                    (node.left, node.right)
                 } else {
-                    stack.push(node.left);
-                    stack.push(node.right);
-                }
+                    (node.right, node.left)
+                };
+                stack[top] = second;
+                stack[top + 1] = first;
+                top += 2;
             }
         }
         Some((best.0, chord_to_km(best.1.sqrt())))
     }
 }
 
-fn dist2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
-    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+impl PointIndex {
+    /// Squared chord from `q` to stored point `i` (the same expression, hence the same rounding,
+    /// in every query, so whether a point is inside never depends on the code path).
+    #[inline(always)]
+    fn dist2(&self, q: &[f64; 3], i: usize) -> f64 {
+        let (dx, dy, dz) = (q[0] - self.x[i], q[1] - self.y[i], q[2] - self.z[i]);
+        dx * dx + dy * dy + dz * dz
+    }
+
+    /// Σ weight over the points of `range` with squared chord ≤ `c2`, branch-free, in four
+    /// interleaved partial sums (so the loop vectorises).
+    #[inline(always)]
+    fn count_leaf(&self, q: &[f64; 3], c2: f64, range: std::ops::Range<usize>) -> f64 {
+        let (x, y, z) = (
+            &self.x[range.clone()],
+            &self.y[range.clone()],
+            &self.z[range.clone()],
+        );
+        let w = &self.weight[range];
+        let mut acc = [0.0; 4];
+        let full = x.len() / 4 * 4;
+        for j in (0..full).step_by(4) {
+            for l in 0..4 {
+                let (dx, dy, dz) = (q[0] - x[j + l], q[1] - y[j + l], q[2] - z[j + l]);
+                let d2 = dx * dx + dy * dy + dz * dz;
+                acc[l] += if d2 <= c2 { w[j + l] } else { 0.0 };
+            }
+        }
+        for j in full..x.len() {
+            let (dx, dy, dz) = (q[0] - x[j], q[1] - y[j], q[2] - z[j]);
+            let d2 = dx * dx + dy * dy + dz * dz;
+            acc[0] += if d2 <= c2 { w[j] } else { 0.0 };
+        }
+        (acc[0] + acc[1]) + (acc[2] + acc[3])
+    }
 }
 
 /// Squared distance from `q` to the nearest and the farthest point of a box.
