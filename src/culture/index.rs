@@ -386,6 +386,84 @@ mod tests {
         }
     }
 
+    /// The point at great-circle distance `d_km` from (lat, lon) on initial bearing `bearing`
+    /// (radians), by the spherical destination formula.
+    fn destination(lat: f64, lon: f64, d_km: f64, bearing: f64) -> (f64, f64) {
+        let (p1, l1) = (lat.to_radians(), lon.to_radians());
+        let delta = d_km / super::super::geo::EARTH_RADIUS_KM;
+        let p2 = (p1.sin() * delta.cos() + p1.cos() * delta.sin() * bearing.cos()).asin();
+        let l2 =
+            l1 + (bearing.sin() * delta.sin() * p1.cos()).atan2(delta.cos() - p1.sin() * p2.sin());
+        (p2.to_degrees(), (l2.to_degrees() + 540.0) % 360.0 - 180.0)
+    }
+
+    #[test]
+    fn every_kernel_and_nearest_match_brute_force_with_points_on_the_radius() {
+        // Random points with fractional weights, plus, around each query, eight points exactly
+        // on each radius (up to rounding, far inside the 1 mm tolerance): they must all count.
+        let (mut lat, mut lon, mut w) = points(4000, 99);
+        for x in w.iter_mut() {
+            *x += 0.37;
+        }
+        let (qlat, qlon, _) = points(12, 5);
+        let radii = [1.0, 50.0, 200.0, 1000.0, 7000.0];
+        for (a, b) in qlat.iter().zip(&qlon) {
+            for r in radii {
+                for k in 0..8 {
+                    let (p, l) = destination(*a, *b, r, k as f64 * 0.785 + 0.1);
+                    lat.push(p);
+                    lon.push(l);
+                    w.push(1.5);
+                }
+            }
+        }
+        let idx = PointIndex::new(&lat, &lon, &w);
+        for kernel in [
+            Kernel::Count,
+            Kernel::Inverse,
+            Kernel::Exponential,
+            Kernel::Gaussian,
+        ] {
+            for h in [0.7, 30.0, 400.0] {
+                for r in radii {
+                    for (a, b) in qlat.iter().zip(&qlon) {
+                        let mut on_radius = 0;
+                        let brute: f64 = (0..lat.len())
+                            .map(|i| {
+                                let d = haversine_km(*a, *b, lat[i], lon[i]);
+                                if (d - r).abs() < 1e-7 {
+                                    on_radius += 1;
+                                }
+                                if d <= r + BOUNDARY_TOLERANCE_KM {
+                                    w[i] * kernel.weight(d, h)
+                                } else {
+                                    0.0
+                                }
+                            })
+                            .sum();
+                        assert!(on_radius >= 8);
+                        let got = idx.sum_within(*a, *b, r, kernel, h);
+                        assert!(
+                            (got - brute).abs() <= 1e-12 * brute.max(1e-300),
+                            "{kernel:?} h {h} r {r}: {got} vs {brute}"
+                        );
+                    }
+                }
+            }
+        }
+        for (a, b) in qlat.iter().zip(&qlon) {
+            let (bi, bd) = (0..lat.len())
+                .map(|i| (i, haversine_km(*a, *b, lat[i], lon[i])))
+                .min_by(|x, y| x.1.total_cmp(&y.1))
+                .unwrap();
+            let (gi, gd) = idx.nearest(*a, *b).unwrap();
+            assert!(
+                (gd - bd).abs() < 1e-6
+                    && (gi == bi || (haversine_km(*a, *b, lat[gi], lon[gi]) - bd).abs() < 1e-9)
+            );
+        }
+    }
+
     #[test]
     fn nearest_matches_brute_force() {
         let (lat, lon, w) = points(2000, 3);
