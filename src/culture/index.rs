@@ -23,6 +23,28 @@ const NO_CHILD: u32 = u32::MAX;
 /// Points (squared chords and weights) gathered per query before a kernel batch is evaluated.
 const BATCH: usize = 256;
 
+/// The per-radius constants of a radius query: the squared chord radius (with
+/// [`BOUNDARY_TOLERANCE_KM`]) and the kernel evaluator.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RadiusQuery {
+    kernel: Kernel,
+    c2: f64,
+    eval: KernelSum,
+}
+
+impl RadiusQuery {
+    /// **Units**: km.
+    pub(crate) fn new(radius_km: f64, kernel: Kernel, bandwidth_km: f64) -> RadiusQuery {
+        let c = km_to_chord(radius_km + BOUNDARY_TOLERANCE_KM);
+        let c2 = c * c;
+        RadiusQuery {
+            kernel,
+            c2,
+            eval: KernelSum::new(kernel, bandwidth_km, c2),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Node {
     lo: [f64; 3],
@@ -110,16 +132,19 @@ impl PointIndex {
         kernel: Kernel,
         bandwidth_km: f64,
     ) -> f64 {
+        let query = RadiusQuery::new(radius_km, kernel, bandwidth_km);
+        self.sum_within_unit(&unit_vector(lat_deg, lon_deg), &query)
+    }
+
+    /// [`PointIndex::sum_within`] for a location given as a unit vector
+    /// ([`super::geo::unit_vector`]), with the per-radius constants prepared once.
+    pub(crate) fn sum_within_unit(&self, q: &[f64; 3], query: &RadiusQuery) -> f64 {
         if self.nodes.is_empty() {
-            return 0.0;
-        }
-        let q = unit_vector(lat_deg, lon_deg);
-        let c = km_to_chord(radius_km + BOUNDARY_TOLERANCE_KM);
-        let c2 = c * c;
-        if kernel == Kernel::Count {
-            self.count_within(&q, c2)
+            0.0
+        } else if query.kernel == Kernel::Count {
+            self.count_within(q, query.c2)
         } else {
-            self.kernel_within(&q, c2, KernelSum::new(kernel, bandwidth_km, c2))
+            self.kernel_within(q, query.c2, query.eval)
         }
     }
 
@@ -164,19 +189,38 @@ impl PointIndex {
             if near2 > c2 {
                 continue;
             }
-            if far2 <= c2 || node.left == NO_CHILD {
-                // A subtree's points are contiguous; inside the ball all of them are kept.
-                let all = far2 <= c2;
-                for i in node.start as usize..node.end as usize {
-                    let d2 = self.dist2(q, i);
-                    t[n] = d2;
-                    w[n] = self.weight[i];
-                    n += (all || d2 <= c2) as usize;
+            if far2 <= c2 {
+                // A subtree's points are contiguous, and all inside the ball.
+                let (mut i, end) = (node.start as usize, node.end as usize);
+                while i < end {
+                    let m = (end - i).min(BATCH - n);
+                    self.dist2_into(q, i..i + m, &mut t[n..n + m], &mut w[n..n + m]);
+                    (i, n) = (i + m, n + m);
                     if n == BATCH {
                         total += eval.sum(&mut t, &w);
                         n = 0;
                     }
                 }
+            } else if node.left == NO_CHILD {
+                let (start, len) = (node.start as usize, (node.end - node.start) as usize);
+                if n + len > BATCH {
+                    total += eval.sum(&mut t[..n], &w[..n]);
+                    n = 0;
+                }
+                self.dist2_into(
+                    q,
+                    start..start + len,
+                    &mut t[n..n + len],
+                    &mut w[n..n + len],
+                );
+                // Keep the points inside, in place (branch-free).
+                let mut k = n;
+                for j in n..n + len {
+                    t[k] = t[j];
+                    w[k] = w[j];
+                    k += (t[j] <= c2) as usize;
+                }
+                n = k;
             } else {
                 stack[top] = node.left;
                 stack[top + 1] = node.right;
@@ -189,10 +233,14 @@ impl PointIndex {
     /// The nearest point to a location: its index in the input order and its great-circle
     /// distance in km; `None` when the index is empty.
     pub fn nearest(&self, lat_deg: f64, lon_deg: f64) -> Option<(usize, f64)> {
+        self.nearest_unit(&unit_vector(lat_deg, lon_deg))
+    }
+
+    /// [`PointIndex::nearest`] for a location given as a unit vector.
+    pub(crate) fn nearest_unit(&self, q: &[f64; 3]) -> Option<(usize, f64)> {
         if self.nodes.is_empty() {
             return None;
         }
-        let q = unit_vector(lat_deg, lon_deg);
         let mut best = (usize::MAX, f64::INFINITY);
         let mut stack = [0u32; STACK];
         let mut top = 1;
@@ -200,12 +248,12 @@ impl PointIndex {
             top -= 1;
             let n = stack[top];
             let node = &self.nodes[n as usize];
-            if box_distances2(&q, &node.lo, &node.hi).0 > best.1 {
+            if box_distances2(q, &node.lo, &node.hi).0 > best.1 {
                 continue;
             }
             if node.left == NO_CHILD {
                 for i in node.start as usize..node.end as usize {
-                    let d2 = self.dist2(&q, i);
+                    let d2 = self.dist2(q, i);
                     if d2 < best.1 || (d2 == best.1 && (self.original[i] as usize) < best.0) {
                         best = (self.original[i] as usize, d2);
                     }
@@ -215,8 +263,8 @@ impl PointIndex {
                     &self.nodes[node.left as usize],
                     &self.nodes[node.right as usize],
                 );
-                let dl = box_distances2(&q, &l.lo, &l.hi).0;
-                let dr = box_distances2(&q, &r.lo, &r.hi).0;
+                let dl = box_distances2(q, &l.lo, &l.hi).0;
+                let dr = box_distances2(q, &r.lo, &r.hi).0;
                 // Visit the nearer child first (pushed last).
                 let (first, second) = if dl <= dr {
                     (node.left, node.right)
@@ -239,6 +287,27 @@ impl PointIndex {
     fn dist2(&self, q: &[f64; 3], i: usize) -> f64 {
         let (dx, dy, dz) = (q[0] - self.x[i], q[1] - self.y[i], q[2] - self.z[i]);
         dx * dx + dy * dy + dz * dz
+    }
+
+    /// Squared chords from `q` to the points of `range` into `t`, their weights into `w`.
+    #[inline(always)]
+    fn dist2_into(
+        &self,
+        q: &[f64; 3],
+        range: std::ops::Range<usize>,
+        t: &mut [f64],
+        w: &mut [f64],
+    ) {
+        let (x, y, z) = (
+            &self.x[range.clone()],
+            &self.y[range.clone()],
+            &self.z[range.clone()],
+        );
+        w.copy_from_slice(&self.weight[range]);
+        for (j, t) in t.iter_mut().enumerate() {
+            let (dx, dy, dz) = (q[0] - x[j], q[1] - y[j], q[2] - z[j]);
+            *t = dx * dx + dy * dy + dz * dz;
+        }
     }
 
     /// Σ weight over the points of `range` with squared chord ≤ `c2`, branch-free, in four
