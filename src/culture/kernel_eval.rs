@@ -81,17 +81,19 @@ fn horner<const N: usize>(c: &[f64; TERMS], t: f64) -> f64 {
 }
 
 /// eˣ for x ≤ 0, branch-free: x = k·ln 2 + r with |r| ≤ ½ ln 2 (Cody–Waite, fdlibm's split of
-/// ln 2), eʳ by its Taylor polynomial to r¹³ (truncation < 10⁻¹⁷ relative), 2ᵏ built from bits in
-/// two factors so results down to the subnormal range are right; x < −1000 gives 0.
+/// ln 2), eʳ by its Taylor polynomial to r¹³ (truncation < 10⁻¹⁷ relative), times 2ᵏ built from
+/// its bits. With `WIDE`, 2ᵏ is built in two factors so results down to the subnormal range are
+/// right and x < −1000 gives 0; without, x must be ≥ −708 (2ᵏ a normal number), which callers
+/// check per radius.
 #[inline(always)]
-pub(crate) fn exp_nonpositive(x: f64) -> f64 {
+pub(crate) fn exp_nonpositive<const WIDE: bool>(x: f64) -> f64 {
     const LOG2E: f64 = std::f64::consts::LOG2_E;
     // fdlibm's ln2_hi (low 21 mantissa bits zero, so k·LN2_HI is exact) and ln2_lo.
     const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
     const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
     // Adding 1.5·2⁵² rounds a value below 2⁵¹ in magnitude to an integer held in the low bits.
     const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let x = if x < -1000.0 { -1000.0 } else { x };
+    let x = if WIDE && x < -1000.0 { -1000.0 } else { x };
     let kt = x * LOG2E + SHIFT;
     let k = kt - SHIFT;
     let r = (x - k * LN2_HI) - k * LN2_LO;
@@ -99,13 +101,20 @@ pub(crate) fn exp_nonpositive(x: f64) -> f64 {
     for j in (0..13).rev() {
         p = p * r + EXP_TAYLOR[j];
     }
-    // 2ᵏ = 2^k1 · 2^k2 with k1 = round(k/2): both factors are normal numbers for k ≥ −1443.
-    let k1t = k * 0.5 + SHIFT;
-    let k2t = (k - (k1t - SHIFT)) + SHIFT;
     let pow2 =
         |t: f64| f64::from_bits(t.to_bits().wrapping_sub(SHIFT.to_bits()).wrapping_add(1023) << 52);
-    p * pow2(k1t) * pow2(k2t)
+    if WIDE {
+        // 2ᵏ = 2^k1 · 2^k2 with k1 = round(k/2): both factors are normal numbers for k ≥ −1443.
+        let k1t = k * 0.5 + SHIFT;
+        let k2t = (k - (k1t - SHIFT)) + SHIFT;
+        p * pow2(k1t) * pow2(k2t)
+    } else {
+        p * pow2(kt)
+    }
 }
+
+/// The smallest argument [`exp_nonpositive`] accepts without `WIDE`.
+const EXP_NARROW_MIN: f64 = -708.0;
 
 /// Evaluates Σ weight·kernel over batches of squared chords for one query radius.
 #[derive(Debug, Clone, Copy)]
@@ -116,6 +125,8 @@ pub(crate) struct KernelSum {
     scale: f64,
     /// Series terms (0: the scalar libm route).
     terms: usize,
+    /// Whether exp's argument can fall below [`EXP_NARROW_MIN`] within the radius.
+    wide: bool,
 }
 
 impl KernelSum {
@@ -134,6 +145,16 @@ impl KernelSum {
             bandwidth_km,
             scale: EARTH_RADIUS_KM / bandwidth_km,
             terms,
+            wide: {
+                // Largest angle within the radius, padded for rounding.
+                let theta = 2.0 * (t.sqrt() / 2.0).min(1.0).asin() * (1.0 + 1e-9);
+                let u = EARTH_RADIUS_KM / bandwidth_km * theta;
+                match kernel {
+                    Kernel::Gaussian => u.is_nan() || -0.5 * u * u < EXP_NARROW_MIN,
+                    Kernel::Exponential => u.is_nan() || -u < EXP_NARROW_MIN,
+                    Kernel::Count | Kernel::Inverse => false,
+                }
+            },
         }
     }
 
@@ -170,6 +191,14 @@ impl KernelSum {
 
     /// Overwrite each `t[i]` by `w[i]`·kernel, the series route with N terms.
     fn values<const N: usize>(&self, t: &mut [f64], w: &[f64]) {
+        if self.wide {
+            self.values_exp::<N, true>(t, w);
+        } else {
+            self.values_exp::<N, false>(t, w);
+        }
+    }
+
+    fn values_exp<const N: usize, const WIDE: bool>(&self, t: &mut [f64], w: &[f64]) {
         let s = self.scale;
         match self.kernel {
             Kernel::Count => {
@@ -181,13 +210,13 @@ impl KernelSum {
                 let g = -0.5 * s * s;
                 for (v, w) in t.iter_mut().zip(w) {
                     let theta2 = *v * horner::<N>(&ANGLE2_SERIES, *v);
-                    *v = w * exp_nonpositive(g * theta2);
+                    *v = w * exp_nonpositive::<WIDE>(g * theta2);
                 }
             }
             Kernel::Exponential => {
                 for (v, w) in t.iter_mut().zip(w) {
                     let theta = v.sqrt() * horner::<N>(&ANGLE_SERIES, *v);
-                    *v = w * exp_nonpositive(-(s * theta));
+                    *v = w * exp_nonpositive::<WIDE>(-(s * theta));
                 }
             }
             Kernel::Inverse => {
@@ -213,7 +242,10 @@ mod tests {
         let mut worst: f64 = 0.0;
         for i in 0..200_000 {
             let x = -(i as f64) * 0.003_7 - (i % 7) as f64 * 1e-9;
-            let (got, want) = (exp_nonpositive(x), x.exp());
+            let (got, want) = (exp_nonpositive::<true>(x), x.exp());
+            if x >= EXP_NARROW_MIN {
+                assert_eq!(exp_nonpositive::<false>(x), got, "{x}");
+            }
             if want > 1e-300 {
                 worst = worst.max(ulps(got, want));
             } else {
@@ -224,10 +256,10 @@ mod tests {
             }
         }
         assert!(worst <= 2.0, "worst {worst} ulp");
-        assert_eq!(exp_nonpositive(0.0), 1.0);
-        assert_eq!(exp_nonpositive(-1e5), 0.0);
-        assert_eq!(exp_nonpositive(f64::NEG_INFINITY), 0.0);
-        assert!((exp_nonpositive(-740.0) - (-740.0f64).exp()).abs() < 1e-320);
+        assert_eq!(exp_nonpositive::<false>(0.0), 1.0);
+        assert_eq!(exp_nonpositive::<true>(-1e5), 0.0);
+        assert_eq!(exp_nonpositive::<true>(f64::NEG_INFINITY), 0.0);
+        assert!((exp_nonpositive::<true>(-740.0) - (-740.0f64).exp()).abs() < 1e-320);
     }
 
     #[test]
@@ -279,8 +311,14 @@ mod tests {
                 (0.05, 40.0),
                 (0.8, 2000.0),
                 (3.9, 500.0),
+                // exp arguments below −708 (the wide exp): −8,100 and −2,000 at the radius.
+                (0.01, 5.0),
+                (1e-4, 1.0),
             ] {
                 let eval = KernelSum::new(kernel, h, c2);
+                if c2 == 0.01 {
+                    assert!(eval.wide == (kernel == Kernel::Gaussian));
+                }
                 let t: Vec<f64> = (0..1001).map(|i| c2 * i as f64 / 1000.0).collect();
                 let w: Vec<f64> = (0..1001).map(|i| 1.0 + (i % 5) as f64).collect();
                 let want: f64 = t
