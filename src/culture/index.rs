@@ -310,29 +310,22 @@ impl PointIndex {
         }
     }
 
-    /// Σ weight over the points of `range` with squared chord ≤ `c2`, branch-free, in four
-    /// interleaved partial sums (so the loop vectorises).
+    /// Σ weight over the points of `range` (at most [`LEAF_SIZE`]) with squared chord ≤ `c2`:
+    /// the masked weights in one map loop (which vectorises), then four interleaved partial sums.
     #[inline(always)]
     fn count_leaf(&self, q: &[f64; 3], c2: f64, range: std::ops::Range<usize>) -> f64 {
-        let (x, y, z) = (
-            &self.x[range.clone()],
-            &self.y[range.clone()],
-            &self.z[range.clone()],
-        );
-        let w = &self.weight[range];
-        let mut acc = [0.0; 4];
-        let full = x.len() / 4 * 4;
-        for j in (0..full).step_by(4) {
-            for l in 0..4 {
-                let (dx, dy, dz) = (q[0] - x[j + l], q[1] - y[j + l], q[2] - z[j + l]);
-                let d2 = dx * dx + dy * dy + dz * dz;
-                acc[l] += if d2 <= c2 { w[j + l] } else { 0.0 };
-            }
+        let len = range.len();
+        let mut t = [0.0; LEAF_SIZE];
+        let mut w = [0.0; LEAF_SIZE];
+        self.dist2_into(q, range, &mut t[..len], &mut w[..len]);
+        for (t, w) in t.iter_mut().zip(&w) {
+            *t = if *t <= c2 { *w } else { 0.0 };
         }
-        for j in full..x.len() {
-            let (dx, dy, dz) = (q[0] - x[j], q[1] - y[j], q[2] - z[j]);
-            let d2 = dx * dx + dy * dy + dz * dz;
-            acc[0] += if d2 <= c2 { w[j] } else { 0.0 };
+        let mut acc = [0.0; 4];
+        for c in t.chunks_exact(4) {
+            for l in 0..4 {
+                acc[l] += c[l];
+            }
         }
         (acc[0] + acc[1]) + (acc[2] + acc[3])
     }
