@@ -8,7 +8,8 @@
 
 use rayon::prelude::*;
 
-use super::index::PointIndex;
+use super::geo::unit_vector;
+use super::index::{PointIndex, RadiusQuery};
 
 /// How a point at distance d contributes to a radius measure (times its weight), for points with
 /// d ≤ radius; points beyond the radius contribute 0.
@@ -155,13 +156,24 @@ pub fn radius_measures(
     transform: Transform,
 ) -> Vec<Vec<f64>> {
     let order = spatial_order(lat_deg, lon_deg);
+    let q = unit_vectors(&order, lat_deg, lon_deg);
     radii_km
         .iter()
         .map(|&r| {
-            in_order(&order, |i| {
-                transform.apply(index.sum_within(lat_deg[i], lon_deg[i], r, kernel, bandwidth_km))
+            let query = RadiusQuery::new(r, kernel, bandwidth_km);
+            in_order(&order, &q, |q| {
+                transform.apply(index.sum_within_unit(q, &query))
             })
         })
+        .collect()
+}
+
+/// Unit vectors of the locations, in `order` (gathered once, so queries read them
+/// sequentially).
+fn unit_vectors(order: &[u32], lat_deg: &[f64], lon_deg: &[f64]) -> Vec<[f64; 3]> {
+    order
+        .par_iter()
+        .map(|&i| unit_vector(lat_deg[i as usize], lon_deg[i as usize]))
         .collect()
 }
 
@@ -190,9 +202,10 @@ fn spatial_order(lat_deg: &[f64], lon_deg: &[f64]) -> Vec<u32> {
     keyed.into_iter().map(|(_, i)| i).collect()
 }
 
-/// `f(i)` for every location, computed in `order` in parallel, returned in input order.
-fn in_order(order: &[u32], f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
-    let values: Vec<f64> = order.par_iter().map(|&i| f(i as usize)).collect();
+/// `f(q[k])` for every location, computed in `order` (`q[k]` is location `order[k]`) in
+/// parallel, returned in input order.
+fn in_order(order: &[u32], q: &[[f64; 3]], f: impl Fn(&[f64; 3]) -> f64 + Sync) -> Vec<f64> {
+    let values: Vec<f64> = q.par_iter().map(&f).collect();
     let mut out = vec![0.0; order.len()];
     for (k, &i) in order.iter().enumerate() {
         out[i as usize] = values[k];
@@ -206,10 +219,9 @@ fn in_order(order: &[u32], f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
 /// empty; callers reject empty point files first).
 pub fn nearest_km(index: &PointIndex, lat_deg: &[f64], lon_deg: &[f64]) -> Vec<f64> {
     let order = spatial_order(lat_deg, lon_deg);
-    in_order(&order, |i| {
-        index
-            .nearest(lat_deg[i], lon_deg[i])
-            .map_or(f64::NAN, |(_, d)| d)
+    let q = unit_vectors(&order, lat_deg, lon_deg);
+    in_order(&order, &q, |q| {
+        index.nearest_unit(q).map_or(f64::NAN, |(_, d)| d)
     })
 }
 

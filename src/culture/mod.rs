@@ -12,6 +12,7 @@
 pub mod geo;
 pub mod geocode;
 pub mod index;
+mod kernel_eval;
 pub mod measure;
 pub mod points;
 
