@@ -7,6 +7,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use crate::absorb::{drop_singletons, FixedEffects};
 use crate::data::{Factor, Frame};
 use crate::error::{Error, Result};
@@ -179,6 +181,93 @@ fn compact_codes(codes: &[u32], n_levels: usize, rows: &[usize]) -> (Vec<u32>, u
     (out, next as usize)
 }
 
+/// Where a column of the design comes from.
+enum Source<'s> {
+    /// A numeric variable on all input rows.
+    Num(&'s [f64]),
+    /// The dummy of one level of a factor (codes on all input rows).
+    Dummy(&'s [u32], u32),
+    /// The intercept.
+    Ones,
+}
+
+/// Which column of a block comes from where (the copies are made by [`fill_block`]); dummies
+/// for the levels of `i()` factors present in `rows`. A factor with more than
+/// [`MAX_DUMMIES`] levels is skipped and reported in `too_many`.
+fn plan<'s>(
+    evaluated: &'s [Evaluated<'_>],
+    rows: &[usize],
+    names: &mut Vec<String>,
+    too_many: &mut Option<(String, usize)>,
+) -> Vec<Source<'s>> {
+    let mut sources = Vec::new();
+    for t in evaluated {
+        match t {
+            Evaluated::Num { label, values } => {
+                names.push(label.clone());
+                sources.push(Source::Num(&values[..]));
+            }
+            Evaluated::Factor {
+                var,
+                reference,
+                factor,
+            } => {
+                // Levels present in the sample, in level order.
+                let mut present = vec![false; factor.levels.len()];
+                rows.iter()
+                    .for_each(|&i| present[factor.codes[i] as usize] = true);
+                let levels: Vec<usize> = (0..factor.levels.len()).filter(|&l| present[l]).collect();
+                if levels.len() > MAX_DUMMIES {
+                    *too_many = Some((var.clone(), levels.len()));
+                    continue;
+                }
+                let reference = reference
+                    .as_ref()
+                    .and_then(|r| factor.levels.iter().position(|l| l == r))
+                    .or_else(|| levels.first().copied());
+                for l in levels {
+                    if Some(l) == reference {
+                        continue;
+                    }
+                    names.push(format!("{var}::{}", factor.levels[l]));
+                    sources.push(Source::Dummy(&factor.codes, l as u32));
+                }
+            }
+        }
+    }
+    sources
+}
+
+/// Rows per block of the parallel missing-value mask.
+const MASK_BLOCK: usize = 1 << 16;
+
+/// Copy the planned columns onto the estimation sample (`rows`, or every row when `None`),
+/// columns in parallel.
+fn fill_block(
+    names: Vec<String>,
+    sources: &[Source],
+    rows: Option<&[usize]>,
+    n_obs: usize,
+) -> Block {
+    let mut data = vec![0.0; n_obs * sources.len()];
+    data.par_chunks_mut(n_obs.max(1))
+        .zip(sources.par_iter())
+        .for_each(|(out, source)| match (source, rows) {
+            (Source::Num(v), None) => out.copy_from_slice(v),
+            (Source::Num(v), Some(r)) => out.iter_mut().zip(r).for_each(|(o, &i)| *o = v[i]),
+            (Source::Dummy(c, l), None) => out
+                .iter_mut()
+                .zip(c.iter())
+                .for_each(|(o, ci)| *o = f64::from(u8::from(ci == l))),
+            (Source::Dummy(c, l), Some(r)) => out
+                .iter_mut()
+                .zip(r)
+                .for_each(|(o, &i)| *o = f64::from(u8::from(c[i] == *l))),
+            (Source::Ones, _) => out.fill(1.0),
+        });
+    Block { names, data }
+}
+
 fn grouping(frame: &Frame, vars: &[String]) -> Result<Factor> {
     let parts: Vec<Factor> = vars
         .iter()
@@ -253,47 +342,67 @@ impl Design {
             ),
             None => (Vec::new(), Vec::new()),
         };
-        let fe_factors: Vec<Factor> = formula
+        // Each distinct grouping (fixed effects, clusters) is coded once, in parallel: a cluster
+        // variable that is also a fixed effect shares its codes.
+        let mut keys: Vec<Vec<String>> = Vec::new();
+        let mut key_of = |vars: &[String]| match keys.iter().position(|k| k == vars) {
+            Some(i) => i,
+            None => {
+                keys.push(vars.to_vec());
+                keys.len() - 1
+            }
+        };
+        let fe_key: Vec<usize> = formula
             .fixed_effects
             .iter()
-            .map(|fe| grouping(frame, &fe.vars))
-            .collect::<Result<_>>()?;
-        let cluster_factors: Vec<Factor> = opts
+            .map(|fe| key_of(&fe.vars))
+            .collect();
+        let cluster_key: Vec<usize> = opts
             .cluster
             .iter()
-            .map(|c| grouping(frame, std::slice::from_ref(c)))
+            .map(|c| key_of(std::slice::from_ref(c)))
+            .collect();
+        let groupings: Vec<Factor> = keys
+            .par_iter()
+            .map(|k| grouping(frame, k))
             .collect::<Result<_>>()?;
+        let fe_factors: Vec<&Factor> = fe_key.iter().map(|&i| &groupings[i]).collect();
         let weights_all = match &opts.weights {
             Some(w) => Some(frame.numeric(w)?.to_vec()),
             None => None,
         };
 
-        // Missing-value mask, one column at a time.
-        let mut missing: Vec<bool> = y_all.iter().map(|v| v.is_nan()).collect();
-        let mark_nan = |missing: &mut [bool], values: &[f64]| {
-            missing
-                .iter_mut()
-                .zip(values)
-                .for_each(|(m, v)| *m |= v.is_nan())
-        };
-        let mark_code = |missing: &mut [bool], codes: &[u32]| {
-            missing
-                .iter_mut()
-                .zip(codes)
-                .for_each(|(m, c)| *m |= *c == Factor::MISSING)
-        };
+        // Missing-value mask: every column over blocks of rows, blocks in parallel.
+        let mut nums: Vec<&[f64]> = vec![&y_all];
+        let mut codes: Vec<&[u32]> = groupings.iter().map(|f| &f.codes[..]).collect();
         for t in terms.iter().chain(&endog).chain(&instr) {
             match t {
-                Evaluated::Num { values, .. } => mark_nan(&mut missing, values),
-                Evaluated::Factor { factor, .. } => mark_code(&mut missing, &factor.codes),
+                Evaluated::Num { values, .. } => nums.push(values),
+                Evaluated::Factor { factor, .. } => codes.push(&factor.codes),
             }
         }
-        for f in fe_factors.iter().chain(&cluster_factors) {
-            mark_code(&mut missing, &f.codes);
-        }
         if let Some(w) = &weights_all {
-            mark_nan(&mut missing, w);
+            nums.push(w);
         }
+        let mut missing = vec![false; n];
+        missing
+            .par_chunks_mut(MASK_BLOCK)
+            .enumerate()
+            .for_each(|(b, m)| {
+                let lo = b * MASK_BLOCK;
+                let hi = lo + m.len();
+                for v in &nums {
+                    m.iter_mut()
+                        .zip(&v[lo..hi])
+                        .for_each(|(mi, x)| *mi |= x.is_nan());
+                }
+                for c in &codes {
+                    m.iter_mut()
+                        .zip(&c[lo..hi])
+                        .for_each(|(mi, x)| *mi |= *x == Factor::MISSING);
+                }
+            });
+        drop((nums, codes));
         for (k, m) in keep.iter_mut().zip(&missing) {
             if *k && *m {
                 *k = false;
@@ -335,57 +444,22 @@ impl Design {
         gather(&y_all, &mut y);
 
         let intercept = formula.intercept && formula.fixed_effects.is_empty();
-        let mut x = Block::default();
-        if intercept {
-            x.names.push("(Intercept)".into());
-            x.data.extend(std::iter::repeat_n(1.0, n_obs));
-        }
         let mut too_many: Option<(String, usize)> = None;
-        let mut fill = |block: &mut Block, evaluated: &[Evaluated]| {
-            for t in evaluated {
-                match t {
-                    Evaluated::Num { label, values } => {
-                        block.names.push(label.clone());
-                        gather(values, &mut block.data);
-                    }
-                    Evaluated::Factor {
-                        var,
-                        reference,
-                        factor,
-                    } => {
-                        // Levels present in the sample, in level order.
-                        let mut present = vec![false; factor.levels.len()];
-                        rows.iter()
-                            .for_each(|&i| present[factor.codes[i] as usize] = true);
-                        let levels: Vec<usize> =
-                            (0..factor.levels.len()).filter(|&l| present[l]).collect();
-                        if levels.len() > MAX_DUMMIES {
-                            too_many = Some((var.clone(), levels.len()));
-                            continue;
-                        }
-                        let reference = reference
-                            .as_ref()
-                            .and_then(|r| factor.levels.iter().position(|l| l == r))
-                            .or_else(|| levels.first().copied());
-                        for l in levels {
-                            if Some(l) == reference {
-                                continue;
-                            }
-                            block.names.push(format!("{var}::{}", factor.levels[l]));
-                            block.data.extend(
-                                rows.iter()
-                                    .map(|&i| f64::from(u8::from(factor.codes[i] as usize == l))),
-                            );
-                        }
-                    }
-                }
-            }
-        };
-        fill(&mut x, &terms);
-        let mut endogenous = Block::default();
-        fill(&mut endogenous, &endog);
-        let mut instruments = Block::default();
-        fill(&mut instruments, &instr);
+        let mut x_names = Vec::new();
+        let mut x_sources = Vec::new();
+        if intercept {
+            x_names.push("(Intercept)".to_string());
+            x_sources.push(Source::Ones);
+        }
+        x_sources.extend(plan(&terms, &rows, &mut x_names, &mut too_many));
+        let mut endog_names = Vec::new();
+        let endog_sources = plan(&endog, &rows, &mut endog_names, &mut too_many);
+        let mut instr_names = Vec::new();
+        let instr_sources = plan(&instr, &rows, &mut instr_names, &mut too_many);
+        let rows_or_all = if all_rows { None } else { Some(&rows[..]) };
+        let x = fill_block(x_names, &x_sources, rows_or_all, n_obs);
+        let endogenous = fill_block(endog_names, &endog_sources, rows_or_all, n_obs);
+        let instruments = fill_block(instr_names, &instr_sources, rows_or_all, n_obs);
         if let Some((var, levels)) = too_many {
             return Err(Error::estimation(format!(
                 "i({var}) would create {levels} dummies (more than {MAX_DUMMIES}); absorb it as a fixed effect instead: \"... | {var}\""
@@ -409,17 +483,35 @@ impl Design {
             }
         }
 
+        // Codes on the estimation sample, once per distinct grouping, in parallel.
+        let mut compact: Vec<(Vec<u32>, usize)> = groupings
+            .par_iter()
+            .map(|f| compact_codes(&f.codes, f.levels.len(), &rows))
+            .collect();
+        let mut uses = vec![0usize; compact.len()];
+        fe_key
+            .iter()
+            .chain(&cluster_key)
+            .for_each(|&i| uses[i] += 1);
+        let mut take = |i: usize| {
+            uses[i] -= 1;
+            if uses[i] == 0 {
+                std::mem::take(&mut compact[i])
+            } else {
+                compact[i].clone()
+            }
+        };
         let mut fixed_effects = FixedEffects::default();
-        for (spec, f) in formula.fixed_effects.iter().zip(&fe_factors) {
-            let (codes, levels) = compact_codes(&f.codes, f.levels.len(), &rows);
+        for (spec, &i) in formula.fixed_effects.iter().zip(&fe_key) {
+            let (codes, levels) = take(i);
             fixed_effects.names.push(spec.label.clone());
             fixed_effects.codes.push(codes);
             fixed_effects.n_levels.push(levels);
         }
         let mut clusters = Vec::new();
         let mut n_clusters = Vec::new();
-        for f in &cluster_factors {
-            let (codes, levels) = compact_codes(&f.codes, f.levels.len(), &rows);
+        for &i in &cluster_key {
+            let (codes, levels) = take(i);
             clusters.push(codes);
             n_clusters.push(levels);
         }
@@ -447,11 +539,12 @@ impl Design {
             (&endogenous, "endogenous variable"),
             (&instruments, "instrument"),
         ] {
-            for (j, name) in block.names.iter().enumerate() {
-                let max = block
-                    .col(j, n_obs)
-                    .iter()
-                    .fold(0.0f64, |m, v| m.max(v.abs()));
+            let maxes: Vec<f64> = block
+                .data
+                .par_chunks(n_obs)
+                .map(|c| c.iter().fold(0.0f64, |m, v| m.max(v.abs())))
+                .collect();
+            for (name, &max) in block.names.iter().zip(&maxes) {
                 if max > 1e150 {
                     return Err(Error::estimation(format!(
                         "{what} \"{name}\" has values up to {max:.1e}, too large to square in floating point; rescale it"
