@@ -60,6 +60,9 @@ pub(super) struct Reduced {
     solver: Solver,
 }
 
+/// One chunk of rows of B: entries per level, column indices, values, and Σ nnz².
+type BChunk = (Vec<usize>, Vec<u32>, Vec<f64>, f64);
+
 enum Solver {
     /// m × m pseudo-inverse of S, column-major.
     Dense(Vec<f64>),
@@ -124,43 +127,63 @@ impl Reduced {
         }
         drop(next);
 
-        // B = D_E' W Z, one row per eliminated level.
+        // B = D_E' W Z, one row per eliminated level, built over fixed chunks of levels in
+        // parallel (the result does not depend on the thread count).
         let w = |i: usize| weights.map_or(1.0, |w| w[i]);
-        let mut b_ptr = Vec::with_capacity(g + 1);
-        b_ptr.push(0);
-        let mut b_idx: Vec<u32> = Vec::new();
-        let mut b_val: Vec<f64> = Vec::new();
-        let mut acc = vec![0.0; m];
-        let mut stamp = vec![u32::MAX; m];
-        let mut touched: Vec<u32> = Vec::new();
-        let mut cost: f64 = 0.0;
-        for e in 0..g {
-            for &i in &order[row_ptr[e]..row_ptr[e + 1]] {
-                let i = i as usize;
-                let wi = w(i);
-                for (t, &qq) in rest.iter().enumerate() {
-                    let j = offset[t] + fe.codes[qq][i] as usize;
-                    if stamp[j] != e as u32 {
-                        stamp[j] = e as u32;
-                        acc[j] = 0.0;
-                        touched.push(j as u32);
+        let chunk = g.div_ceil(64).max(1);
+        let parts: Vec<BChunk> = (0..g.div_ceil(chunk))
+            .into_par_iter()
+            .map(|c| {
+                let (lo, hi) = (c * chunk, ((c + 1) * chunk).min(g));
+                let mut acc = vec![0.0; m];
+                let mut stamp = vec![u32::MAX; m];
+                let mut touched: Vec<u32> = Vec::new();
+                let (mut len, mut idx, mut val, mut cost) =
+                    (Vec::new(), Vec::new(), Vec::new(), 0.0);
+                for e in lo..hi {
+                    for &i in &order[row_ptr[e]..row_ptr[e + 1]] {
+                        let i = i as usize;
+                        let wi = w(i);
+                        for (t, &qq) in rest.iter().enumerate() {
+                            let j = offset[t] + fe.codes[qq][i] as usize;
+                            if stamp[j] != e as u32 {
+                                stamp[j] = e as u32;
+                                acc[j] = 0.0;
+                                touched.push(j as u32);
+                            }
+                            acc[j] += wi;
+                        }
                     }
-                    acc[j] += wi;
+                    cost += (touched.len() as f64).powi(2);
+                    len.push(touched.len());
+                    for &j in &touched {
+                        idx.push(j);
+                        val.push(acc[j as usize]);
+                    }
+                    touched.clear();
                 }
-            }
-            cost += (touched.len() as f64).powi(2);
-            for &j in &touched {
-                b_idx.push(j);
-                b_val.push(acc[j as usize]);
-            }
-            touched.clear();
-            b_ptr.push(b_idx.len());
-        }
+                (len, idx, val, cost)
+            })
+            .collect();
+        let cost: f64 = parts.iter().map(|p| p.3).sum();
         // Assembling S costs Σ_e nnz(v_e)² (plus m² if dense); projections cost a few passes.
         let budget = (40.0 * n as f64).max(4e7);
         if cost > budget || (m <= DENSE_MAX && (m * m) as f64 > budget) {
             return None;
         }
+        let nnz_b: usize = parts.iter().map(|p| p.1.len()).sum();
+        let mut b_ptr = Vec::with_capacity(g + 1);
+        b_ptr.push(0);
+        let mut b_idx: Vec<u32> = Vec::with_capacity(nnz_b);
+        let mut b_val: Vec<f64> = Vec::with_capacity(nnz_b);
+        for (len, idx, val, _) in parts {
+            for l in len {
+                b_ptr.push(b_ptr.last().copied().unwrap_or(0) + l);
+            }
+            b_idx.extend_from_slice(&idx);
+            b_val.extend_from_slice(&val);
+        }
+        drop((order, row_ptr));
 
         // Bᵀ: for each remaining level, the eliminated levels that touch it.
         let mut bt_ptr = vec![0usize; m + 1];
@@ -183,20 +206,52 @@ impl Reduced {
         }
         drop(next);
 
+        // Z'WZ: the level weight sums on the diagonal; between two remaining fixed effects,
+        // their cross-tabulation, from the rows grouped by each remaining level.
+        let mut wsum = vec![0.0; m];
+        for (t, &qq) in rest.iter().enumerate() {
+            for (i, c) in fe.codes[qq].iter().enumerate() {
+                wsum[offset[t] + *c as usize] += w(i);
+            }
+        }
+        let level_rows: Vec<(Vec<usize>, Vec<u32>)> = if rest.len() > 1 {
+            rest.par_iter()
+                .enumerate()
+                .map(|(t, &qq)| {
+                    let levels = offset[t + 1] - offset[t];
+                    let mut ptr = vec![0usize; levels + 1];
+                    for &c in &fe.codes[qq] {
+                        ptr[c as usize + 1] += 1;
+                    }
+                    for l in 0..levels {
+                        ptr[l + 1] += ptr[l];
+                    }
+                    let mut next = ptr[..levels].to_vec();
+                    let mut rows = vec![0u32; n];
+                    for (i, &c) in fe.codes[qq].iter().enumerate() {
+                        rows[next[c as usize]] = i as u32;
+                        next[c as usize] += 1;
+                    }
+                    (ptr, rows)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+
         let inv_n = inv_wsum[elim].clone();
         // Which remaining fixed effect a level of θ belongs to.
         let block_of = |j: usize| offset.partition_point(|&o| o <= j) - 1;
 
-        // Row j of S = Σ_{rows i with j ∈ z_i} w_i z_i  −  Σ_{e ∋ j} b_ej v_e / n_e
-        // (Gustavson's row-by-row product with a dense accumulator per thread).
+        // Row j of S = (Z'WZ)_j − Σ_{e ∋ j} b_ej v_e / n_e (Gustavson's row-by-row product
+        // with a dense accumulator per thread).
         let rows: Vec<(Vec<u32>, Vec<f64>)> = (0..m)
             .into_par_iter()
             .map_init(
                 || (vec![0.0; m], vec![u32::MAX; m], Vec::<u32>::new()),
                 |(acc, stamp, touched), j| {
                     let t = block_of(j);
-                    let qj = rest[t];
-                    let level = (j - offset[t]) as u32;
+                    let level = j - offset[t];
                     let mut add = |k: usize, v: f64| {
                         if stamp[k] != j as u32 {
                             stamp[k] = j as u32;
@@ -205,17 +260,20 @@ impl Reduced {
                         }
                         acc[k] += v;
                     };
-                    for s in bt_ptr[j]..bt_ptr[j + 1] {
-                        let e = bt_e[s] as usize;
-                        for &i in &order[row_ptr[e]..row_ptr[e + 1]] {
+                    add(j, wsum[j]);
+                    if let Some((ptr, group)) = level_rows.get(t) {
+                        for &i in &group[ptr[level]..ptr[level + 1]] {
                             let i = i as usize;
-                            if fe.codes[qj][i] == level {
-                                let wi = w(i);
-                                for (tt, &qq) in rest.iter().enumerate() {
+                            let wi = w(i);
+                            for (tt, &qq) in rest.iter().enumerate() {
+                                if tt != t {
                                     add(offset[tt] + fe.codes[qq][i] as usize, wi);
                                 }
                             }
                         }
+                    }
+                    for s in bt_ptr[j]..bt_ptr[j + 1] {
+                        let e = bt_e[s] as usize;
                         let f = bt_val[s] * inv_n[e];
                         for k in b_ptr[e]..b_ptr[e + 1] {
                             add(b_idx[k] as usize, -f * b_val[k]);
@@ -228,7 +286,7 @@ impl Reduced {
                 },
             )
             .collect();
-        drop((order, row_ptr, bt_ptr, bt_e, bt_val));
+        drop((level_rows, bt_ptr, bt_e, bt_val));
 
         // Weight sum of each remaining level: the scale for "zero" diagonal elements.
         let scale: Vec<f64> = rest
