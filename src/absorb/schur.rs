@@ -32,6 +32,9 @@ use rayon::prelude::*;
 
 use super::FixedEffects;
 
+/// Rows per block of the two passes over a column.
+const PASS_BLOCK: usize = 2048;
+
 /// Reduced systems up to this size are solved with a dense pseudo-inverse.
 pub const DENSE_MAX: usize = 400;
 
@@ -360,17 +363,40 @@ impl Reduced {
         let mut ztx = vec![0.0; self.m];
         // Pass 1: weighted sums of x within eliminated levels, Z'Wx, and the moments for the
         // standard deviation.
+        // Rows in blocks that stay in cache, each fixed effect in its own tight loop.
         let (mut sw, mut s1, mut s2) = (0.0, 0.0, 0.0);
-        for (i, v) in x.iter().enumerate() {
-            let wi = weights.map_or(1.0, |w| w[i]);
-            let d = v - shift;
-            let wd = wi * d;
-            sw += wi;
-            s1 += wd;
-            s2 += wd * d;
-            sums_e[ce[i] as usize] += wd;
+        let n = x.len();
+        let mut wd = [0.0; PASS_BLOCK];
+        for lo in (0..n).step_by(PASS_BLOCK) {
+            let hi = (lo + PASS_BLOCK).min(n);
+            let wd = &mut wd[..hi - lo];
+            match weights {
+                None => {
+                    for (d, v) in wd.iter_mut().zip(&x[lo..hi]) {
+                        *d = v - shift;
+                        s1 += *d;
+                        s2 += *d * *d;
+                    }
+                    sw += (hi - lo) as f64;
+                }
+                Some(w) => {
+                    for ((d, v), wi) in wd.iter_mut().zip(&x[lo..hi]).zip(&w[lo..hi]) {
+                        let dv = v - shift;
+                        *d = wi * dv;
+                        sw += wi;
+                        s1 += *d;
+                        s2 += *d * dv;
+                    }
+                }
+            }
+            for (d, e) in wd.iter().zip(&ce[lo..hi]) {
+                sums_e[*e as usize] += d;
+            }
             for (t, &qq) in self.rest.iter().enumerate() {
-                ztx[self.offset[t] + fe.codes[qq][i] as usize] += wd;
+                let seg = &mut ztx[self.offset[t]..self.offset[t + 1]];
+                for (d, c) in wd.iter().zip(&fe.codes[qq][lo..hi]) {
+                    seg[*c as usize] += d;
+                }
             }
         }
         let mean = s1 / sw;
@@ -412,23 +438,25 @@ impl Reduced {
             }
             *ce_val -= vt * inv;
         }
-        // Pass 2: the residual.
-        let fit = |i: usize| {
-            let mut f = c[ce[i] as usize];
-            for (t, &qq) in self.rest.iter().enumerate() {
-                f += theta[self.offset[t] + fe.codes[qq][i] as usize];
-            }
-            f
-        };
-        match src {
-            Some(x) => {
-                for (i, (o, v)) in out.iter_mut().zip(x).enumerate() {
-                    *o = (v - shift) - fit(i);
+        // Pass 2: the residual, in the same blocks.
+        for lo in (0..n).step_by(PASS_BLOCK) {
+            let hi = (lo + PASS_BLOCK).min(n);
+            match src {
+                Some(x) => {
+                    for ((o, v), e) in out[lo..hi].iter_mut().zip(&x[lo..hi]).zip(&ce[lo..hi]) {
+                        *o = (v - shift) - c[*e as usize];
+                    }
+                }
+                None => {
+                    for (o, e) in out[lo..hi].iter_mut().zip(&ce[lo..hi]) {
+                        *o = (*o - shift) - c[*e as usize];
+                    }
                 }
             }
-            None => {
-                for (i, o) in out.iter_mut().enumerate() {
-                    *o = (*o - shift) - fit(i);
+            for (t, &qq) in self.rest.iter().enumerate() {
+                let seg = &theta[self.offset[t]..self.offset[t + 1]];
+                for (o, cq) in out[lo..hi].iter_mut().zip(&fe.codes[qq][lo..hi]) {
+                    *o -= seg[*cq as usize];
                 }
             }
         }
