@@ -120,7 +120,8 @@ pub fn fit_ols(frame: &Frame, formula: &Formula, opts: &FitOptions) -> Result<Fi
         ));
     }
     let (design, sample_time) = timed_design(frame, formula, opts)?;
-    estimate_timed(&design, sample_time, formula, opts, &frame.source)
+    let source = frame.source.clone();
+    estimate_timed(design, sample_time, formula, opts, &source)
 }
 
 /// The estimation sample, and the seconds it took.
@@ -133,7 +134,7 @@ fn timed_design(frame: &Frame, formula: &Formula, opts: &FitOptions) -> Result<(
 
 /// [`estimate`], with the sampling time first in the timings.
 fn estimate_timed(
-    design: &Design,
+    design: Design,
     sample_time: f64,
     formula: &Formula,
     opts: &FitOptions,
@@ -152,7 +153,7 @@ pub fn fit_ols_owned(frame: Frame, formula: &Formula, opts: &FitOptions) -> Resu
     let (design, sample_time) = timed_design(&frame, formula, opts)?;
     let source = frame.source.clone();
     drop(frame);
-    estimate_timed(&design, sample_time, formula, opts, &source)
+    estimate_timed(design, sample_time, formula, opts, &source)
 }
 
 /// Weighted mean of a column.
@@ -177,9 +178,10 @@ pub(crate) fn wss_centered(x: &[f64], w: Option<&[f64]>) -> f64 {
 
 /// Least squares on a built design.
 ///
-/// **Shapes**: uses `design.y` (n), `design.x` (n × k).
+/// **Shapes**: uses `design.y` (n), `design.x` (n × k); takes the design so that their memory is
+/// freed once they are demeaned.
 pub fn estimate(
-    design: &Design,
+    mut design: Design,
     formula: &Formula,
     opts: &FitOptions,
     kind: VcovKind,
@@ -240,6 +242,9 @@ pub fn estimate(
             col.iter_mut().zip(w).for_each(|(v, wi)| *v *= wi.sqrt());
         }
     }
+    // The sample's copies of y and X are no longer needed: free them before the scores.
+    design.y = Vec::new();
+    design.x.data = Vec::new();
     lap("demean", &mut timings);
 
     // One threaded pass for [ỹ X̃]'[ỹ X̃]: X̃'X̃, X̃'ỹ, ỹ'ỹ and each column's sum of squares.
@@ -393,7 +398,7 @@ pub fn estimate(
         data: source.to_string(),
         nobs: n,
         coefficients,
-        vcov: VcovInfo::new(kind, design, &design.n_clusters, opts, dof_k, v.df_t),
+        vcov: VcovInfo::new(kind, &design, &design.n_clusters, opts, dof_k, v.df_t),
         fit: FitStats {
             r2,
             adj_r2,

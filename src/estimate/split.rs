@@ -364,7 +364,7 @@ fn equality_test(
     }
     design.x = x;
     let kind = o.vcov_kind()?;
-    let pooled = super::ols::estimate(&design, &pooled_formula, &o, kind, &frame.source)?;
+    let pooled = super::ols::estimate(design, &pooled_formula, &o, kind, &frame.source)?;
     let idx: Vec<Option<usize>> = (0..g_count)
         .map(|g| {
             let name = format!("{term}@{g}");
