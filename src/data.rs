@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::error::{closest, Error, Result};
 
@@ -492,56 +493,77 @@ fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
         path: source.to_string(),
         message: m,
     };
-    let file = std::fs::File::open(path).map_err(|e| Error::Io {
-        path: source.to_string(),
-        message: e.to_string(),
-    })?;
-    let df = ParquetReader::new(file).finish().map_err(|e| {
-        schema_err(format!(
-            "cannot read as Parquet: {}",
-            first_line(&e.to_string())
-        ))
-    })?;
+    let open = || {
+        std::fs::File::open(path).map_err(|e| Error::Io {
+            path: source.to_string(),
+            message: e.to_string(),
+        })
+    };
+    let parquet_err =
+        |e: PolarsError| schema_err(format!("cannot read as Parquet: {}", first_line(&e.to_string())));
+    let names: Vec<String> = ParquetReader::new(open()?)
+        .schema()
+        .map_err(parquet_err)?
+        .iter_names()
+        .map(|n| n.to_string())
+        .collect();
+    // One column at a time (two in parallel), each converted and its Polars copy freed before
+    // the next is read: the peak holds the frame plus a column or two, not the whole file
+    // twice.
+    let columns: Vec<Column> = names
+        .par_iter()
+        .map(|name| {
+            let df = ParquetReader::new(open()?)
+                .with_columns(Some(vec![name.clone()]))
+                .finish()
+                .map_err(parquet_err)?;
+            let col = df
+                .columns()
+                .first()
+                .ok_or_else(|| schema_err(format!("column \"{name}\" could not be read")))?;
+            convert_parquet_column(name, col, &schema_err)
+        })
+        .collect::<Result<_>>()?;
     let mut frame = Frame::new(source);
-    // Columns are converted one at a time and Polars' copy freed right after, so the peak
-    // holds the file's columns once plus one column.
-    for col in df.into_columns() {
-        let name = col.name().to_string();
-        let dtype = col.dtype().clone();
-        let column = if dtype.is_primitive_numeric() || dtype == DataType::Boolean {
-            let f = col
-                .cast(&DataType::Float64)
-                .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
-            drop(col);
-            let ca = f.f64().map_err(|e| schema_err(e.to_string()))?;
-            let finite = |v: f64| if v.is_finite() { v } else { f64::NAN };
-            let mut out = Vec::with_capacity(ca.len());
-            for arr in ca.downcast_iter() {
-                match arr.validity() {
-                    None => out.extend(arr.values().iter().map(|v| finite(*v))),
-                    Some(valid) => {
-                        out.extend(arr.values().iter().zip(valid.iter()).map(|(v, ok)| {
-                            if ok {
-                                finite(*v)
-                            } else {
-                                f64::NAN
-                            }
-                        }))
-                    }
-                }
-            }
-            Column::Num(out)
-        } else {
-            let s = col
-                .cast(&DataType::String)
-                .map_err(|e| schema_err(format!("column \"{name}\" ({dtype}): {e}")))?;
-            let ca = s.str().map_err(|e| schema_err(e.to_string()))?;
-            Column::Str(ca.iter().map(|x| x.map(String::from)).collect())
-        };
-        frame.names.push(name);
-        frame.columns.push(column);
-    }
+    frame.names = names;
+    frame.columns = columns;
     Ok(frame)
+}
+
+/// A Polars column as a keju column: numbers and booleans become `f64` (nulls and non-finite
+/// values missing), anything else text.
+fn convert_parquet_column(
+    name: &str,
+    col: &polars::prelude::Column,
+    schema_err: &dyn Fn(String) -> Error,
+) -> Result<Column> {
+    let dtype = col.dtype().clone();
+    Ok(if dtype.is_primitive_numeric() || dtype == DataType::Boolean {
+        let f = col
+            .cast(&DataType::Float64)
+            .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
+        let ca = f.f64().map_err(|e| schema_err(e.to_string()))?;
+        let finite = |v: f64| if v.is_finite() { v } else { f64::NAN };
+        let mut out = Vec::with_capacity(ca.len());
+        for arr in ca.downcast_iter() {
+            match arr.validity() {
+                None => out.extend(arr.values().iter().map(|v| finite(*v))),
+                Some(valid) => out.extend(
+                    arr.values()
+                        .iter()
+                        .zip(valid.iter())
+                        .map(|(v, ok)| if ok { finite(*v) } else { f64::NAN }),
+                ),
+            }
+        }
+        Column::Num(out)
+    } else {
+        let s = col
+            .cast(&DataType::String)
+            .map_err(|e| schema_err(format!("column \"{name}\" ({dtype}): {e}")))?;
+        let ca = s.str().map_err(|e| schema_err(e.to_string()))?;
+        Column::Str(ca.iter().map(|x| x.map(String::from)).collect())
+    })
 }
 
 fn first_line(s: &str) -> &str {
