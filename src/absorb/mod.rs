@@ -288,57 +288,24 @@ impl<'a> Demeaner<'a> {
             .collect()
     }
 
-    /// Demean the columns `src[j]` (n_obs each) into `out` (n_obs × p, column-major), in
-    /// parallel. With the Schur-complement method the input is read twice and the output
-    /// written once (no copy first).
-    ///
-    /// **Panics**: if `out.len()` ≠ n_obs · `src.len()` or a column's length differs.
-    #[track_caller]
-    pub fn demean_columns_into(
-        &self,
-        src: &[&[f64]],
-        out: &mut [f64],
-        n_obs: usize,
-    ) -> Vec<DemeanInfo> {
-        assert_eq!(out.len(), n_obs * src.len(), "out is n_obs × p");
-        if n_obs == 0 {
-            return Vec::new();
-        }
-        out.par_chunks_mut(n_obs)
-            .zip(src.par_iter())
-            .map(|(o, s)| {
-                assert_eq!(s.len(), n_obs, "each column has n_obs rows");
-                self.demean_from(Some(s), o)
-            })
-            .collect()
+    /// Demean each column in place, columns in parallel (each sequentially, so the result does
+    /// not depend on the thread count).
+    pub fn demean_slices(&self, cols: &mut [&mut [f64]]) -> Vec<DemeanInfo> {
+        cols.par_iter_mut().map(|c| self.demean(c)).collect()
     }
 
     /// Demean one column in place.
     pub fn demean(&self, x: &mut [f64]) -> DemeanInfo {
-        self.demean_from(None, x)
-    }
-
-    /// Demean `src` (or `out` itself when `None`) into `out`.
-    fn demean_from(&self, src: Option<&[f64]>, out: &mut [f64]) -> DemeanInfo {
         if let Some(reduced) = &self.reduced {
-            let (iterations, converged) = reduced.demean(
-                self.fe,
-                self.weights,
-                src,
-                out,
-                self.opts.tol,
-                self.opts.cg_max_iter,
-            );
+            let (iterations, converged) =
+                reduced.demean(self.fe, self.weights, x, self.opts.tol, self.opts.cg_max_iter);
             return DemeanInfo {
                 method: Method::SchurComplement,
                 iterations,
                 converged,
             };
         }
-        if let Some(s) = src {
-            out.copy_from_slice(s);
-        }
-        self.demean_iterative(out)
+        self.demean_iterative(x)
     }
 
     /// Group means (one fixed effect) or accelerated projections, then CG (several), in place.

@@ -339,8 +339,7 @@ impl Reduced {
         })
     }
 
-    /// Write into `out` (n rows) the residual of `src` (or of `out` itself when `None`) on all
-    /// fixed-effect dummies.
+    /// Replace `x` (n rows) by its residual on all fixed-effect dummies.
     ///
     /// The column is shifted by its first value first (any constant lies in the span, so this
     /// only removes the cancellation error of a large common level). `tol`: CG stops when a
@@ -350,14 +349,12 @@ impl Reduced {
         &self,
         fe: &FixedEffects,
         weights: Option<&[f64]>,
-        src: Option<&[f64]>,
-        out: &mut [f64],
+        x: &mut [f64],
         tol: f64,
         max_iter: usize,
     ) -> (usize, bool) {
         let g = self.inv_n.len();
         let ce = &fe.codes[self.elim];
-        let x: &[f64] = src.unwrap_or(out);
         let shift = x.first().copied().unwrap_or(0.0);
         let mut sums_e = vec![0.0; g];
         let mut ztx = vec![0.0; self.m];
@@ -441,21 +438,12 @@ impl Reduced {
         // Pass 2: the residual, in the same blocks.
         for lo in (0..n).step_by(PASS_BLOCK) {
             let hi = (lo + PASS_BLOCK).min(n);
-            match src {
-                Some(x) => {
-                    for ((o, v), e) in out[lo..hi].iter_mut().zip(&x[lo..hi]).zip(&ce[lo..hi]) {
-                        *o = (v - shift) - c[*e as usize];
-                    }
-                }
-                None => {
-                    for (o, e) in out[lo..hi].iter_mut().zip(&ce[lo..hi]) {
-                        *o = (*o - shift) - c[*e as usize];
-                    }
-                }
+            for (o, e) in x[lo..hi].iter_mut().zip(&ce[lo..hi]) {
+                *o = (*o - shift) - c[*e as usize];
             }
             for (t, &qq) in self.rest.iter().enumerate() {
                 let seg = &theta[self.offset[t]..self.offset[t + 1]];
-                for (o, cq) in out[lo..hi].iter_mut().zip(&fe.codes[qq][lo..hi]) {
+                for (o, cq) in x[lo..hi].iter_mut().zip(&fe.codes[qq][lo..hi]) {
                     *o -= seg[*cq as usize];
                 }
             }

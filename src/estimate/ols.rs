@@ -10,9 +10,10 @@
 //! (Bergé 2018); formulas in `docs/conventions.md`.
 
 use faer::Mat;
+use rayon::prelude::*;
 
 use super::{
-    coefficient_table, gram, select_independent, spd_inverse, submatrix, to_rows, AbsorbInfo,
+    coefficient_table, gram_columns, select_independent, spd_inverse, submatrix, to_rows, AbsorbInfo,
     DroppedTerm, FitResult, FitStats, FixedEffectInfo, VcovInfo, KEJU_VERSION,
 };
 use crate::absorb::{DemeanOptions, Demeaner};
@@ -194,15 +195,6 @@ pub fn estimate(
     let has_fe = !fe.is_empty();
     let p = k + 1;
 
-    // One buffer: column 0 = y, then the regressors (demeaned into it with fixed effects).
-    let mut buf = if has_fe {
-        Vec::new()
-    } else {
-        let mut b = Vec::with_capacity(n * p);
-        b.extend_from_slice(&design.y);
-        b.extend_from_slice(&design.x.data);
-        b
-    };
     let tss = if has_fe || design.intercept {
         wss_centered(&design.y, w)
     } else {
@@ -220,35 +212,37 @@ pub fn estimate(
         timings.push((name, clock.elapsed().as_secs_f64()));
         clock = std::time::Instant::now();
     };
+    // The sample's y and X are transformed in place (no second copy): column 0 = y, then X.
+    let mut ys = std::mem::take(&mut design.y);
+    let mut xs = std::mem::take(&mut design.x.data);
     let mut means = vec![0.0; p];
     let mut absorb = None;
-    if has_fe {
-        let src: Vec<&[f64]> = std::iter::once(&design.y[..])
-            .chain((0..k).map(|j| design.x.col(j, n)))
+    {
+        let mut cols: Vec<&mut [f64]> = std::iter::once(&mut ys[..])
+            .chain(xs.chunks_mut(n.max(1)))
             .collect();
-        buf = vec![0.0; n * p];
-        let infos = Demeaner::new(fe, w, opts.demean).demean_columns_into(&src, &mut buf, n);
-        absorb = AbsorbInfo::summarize(&infos);
-    } else if design.intercept {
-        // Centre every column but the intercept (column 1 of the buffer).
-        for j in (0..p).filter(|&j| j != 1) {
-            let col = &mut buf[j * n..(j + 1) * n];
-            means[j] = wmean(col, w);
-            col.iter_mut().for_each(|v| *v -= means[j]);
+        if has_fe {
+            let infos = Demeaner::new(fe, w, opts.demean).demean_slices(&mut cols);
+            absorb = AbsorbInfo::summarize(&infos);
+        } else if design.intercept {
+            // Centre every column but the intercept (column 1).
+            for (j, col) in cols.iter_mut().enumerate().filter(|(j, _)| *j != 1) {
+                means[j] = wmean(col, w);
+                col.iter_mut().for_each(|v| *v -= means[j]);
+            }
+        }
+        if let Some(w) = w {
+            cols.par_iter_mut().for_each(|col| {
+                col.iter_mut().zip(w).for_each(|(v, wi)| *v *= wi.sqrt());
+            });
         }
     }
-    if let Some(w) = w {
-        for col in buf.chunks_mut(n) {
-            col.iter_mut().zip(w).for_each(|(v, wi)| *v *= wi.sqrt());
-        }
-    }
-    // The sample's copies of y and X are no longer needed: free them before the scores.
-    design.y = Vec::new();
-    design.x.data = Vec::new();
     lap("demean", &mut timings);
 
     // One threaded pass for [ỹ X̃]'[ỹ X̃]: X̃'X̃, X̃'ỹ, ỹ'ỹ and each column's sum of squares.
-    let g_yx = gram(&buf, n, p);
+    let cols: Vec<&[f64]> = std::iter::once(&ys[..]).chain(xs.chunks(n.max(1))).collect();
+    let g_yx = gram_columns(&cols, n);
+    drop(cols);
     let all_x: Vec<usize> = (1..p).collect();
     let g_all = submatrix(&g_yx, &all_x);
     let xty_all: Vec<f64> = (1..p).map(|j| g_yx[(j, 0)]).collect();
@@ -306,7 +300,7 @@ pub fn estimate(
         .map(|i| (0..kk).map(|j| bread[(i, j)] * xty[j]).sum())
         .collect();
     // Residuals over ỹ, in place.
-    let (resid, xs) = buf.split_at_mut(n);
+    let resid = &mut ys[..];
     for (b, &j) in beta_star.iter().zip(&kept) {
         let col = &xs[j * n..(j + 1) * n];
         resid.iter_mut().zip(col).for_each(|(e, x)| *e -= b * x);
