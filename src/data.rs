@@ -499,8 +499,12 @@ fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
             message: e.to_string(),
         })
     };
-    let parquet_err =
-        |e: PolarsError| schema_err(format!("cannot read as Parquet: {}", first_line(&e.to_string())));
+    let parquet_err = |e: PolarsError| {
+        schema_err(format!(
+            "cannot read as Parquet: {}",
+            first_line(&e.to_string())
+        ))
+    };
     let names: Vec<String> = ParquetReader::new(open()?)
         .schema()
         .map_err(parquet_err)?
@@ -538,32 +542,37 @@ fn convert_parquet_column(
     schema_err: &dyn Fn(String) -> Error,
 ) -> Result<Column> {
     let dtype = col.dtype().clone();
-    Ok(if dtype.is_primitive_numeric() || dtype == DataType::Boolean {
-        let f = col
-            .cast(&DataType::Float64)
-            .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
-        let ca = f.f64().map_err(|e| schema_err(e.to_string()))?;
-        let finite = |v: f64| if v.is_finite() { v } else { f64::NAN };
-        let mut out = Vec::with_capacity(ca.len());
-        for arr in ca.downcast_iter() {
-            match arr.validity() {
-                None => out.extend(arr.values().iter().map(|v| finite(*v))),
-                Some(valid) => out.extend(
-                    arr.values()
-                        .iter()
-                        .zip(valid.iter())
-                        .map(|(v, ok)| if ok { finite(*v) } else { f64::NAN }),
-                ),
+    Ok(
+        if dtype.is_primitive_numeric() || dtype == DataType::Boolean {
+            let f = col
+                .cast(&DataType::Float64)
+                .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
+            let ca = f.f64().map_err(|e| schema_err(e.to_string()))?;
+            let finite = |v: f64| if v.is_finite() { v } else { f64::NAN };
+            let mut out = Vec::with_capacity(ca.len());
+            for arr in ca.downcast_iter() {
+                match arr.validity() {
+                    None => out.extend(arr.values().iter().map(|v| finite(*v))),
+                    Some(valid) => {
+                        out.extend(arr.values().iter().zip(valid.iter()).map(|(v, ok)| {
+                            if ok {
+                                finite(*v)
+                            } else {
+                                f64::NAN
+                            }
+                        }))
+                    }
+                }
             }
-        }
-        Column::Num(out)
-    } else {
-        let s = col
-            .cast(&DataType::String)
-            .map_err(|e| schema_err(format!("column \"{name}\" ({dtype}): {e}")))?;
-        let ca = s.str().map_err(|e| schema_err(e.to_string()))?;
-        Column::Str(ca.iter().map(|x| x.map(String::from)).collect())
-    })
+            Column::Num(out)
+        } else {
+            let s = col
+                .cast(&DataType::String)
+                .map_err(|e| schema_err(format!("column \"{name}\" ({dtype}): {e}")))?;
+            let ca = s.str().map_err(|e| schema_err(e.to_string()))?;
+            Column::Str(ca.iter().map(|x| x.map(String::from)).collect())
+        },
+    )
 }
 
 fn first_line(s: &str) -> &str {

@@ -297,8 +297,13 @@ impl<'a> Demeaner<'a> {
     /// Demean one column in place.
     pub fn demean(&self, x: &mut [f64]) -> DemeanInfo {
         if let Some(reduced) = &self.reduced {
-            let (iterations, converged) =
-                reduced.demean(self.fe, self.weights, x, self.opts.tol, self.opts.cg_max_iter);
+            let (iterations, converged) = reduced.demean(
+                self.fe,
+                self.weights,
+                x,
+                self.opts.tol,
+                self.opts.cg_max_iter,
+            );
             return DemeanInfo {
                 method: Method::SchurComplement,
                 iterations,

@@ -13,8 +13,8 @@ use faer::Mat;
 use rayon::prelude::*;
 
 use super::{
-    coefficient_table, gram_columns, select_independent, spd_inverse, submatrix, to_rows, AbsorbInfo,
-    DroppedTerm, FitResult, FitStats, FixedEffectInfo, VcovInfo, KEJU_VERSION,
+    coefficient_table, gram_columns, select_independent, spd_inverse, submatrix, to_rows,
+    AbsorbInfo, DroppedTerm, FitResult, FitStats, FixedEffectInfo, VcovInfo, KEJU_VERSION,
 };
 use crate::absorb::{DemeanOptions, Demeaner};
 use crate::data::Frame;
@@ -240,7 +240,9 @@ pub fn estimate(
     lap("demean", &mut timings);
 
     // One threaded pass for [ỹ X̃]'[ỹ X̃]: X̃'X̃, X̃'ỹ, ỹ'ỹ and each column's sum of squares.
-    let cols: Vec<&[f64]> = std::iter::once(&ys[..]).chain(xs.chunks(n.max(1))).collect();
+    let cols: Vec<&[f64]> = std::iter::once(&ys[..])
+        .chain(xs.chunks(n.max(1)))
+        .collect();
     let g_yx = gram_columns(&cols, n);
     drop(cols);
     let all_x: Vec<usize> = (1..p).collect();
