@@ -187,7 +187,68 @@ impl Reduced {
             b_val.extend_from_slice(&val);
         }
         drop((order, row_ptr));
+        let inv_n = inv_wsum[elim].clone();
+        // Weight sum of each remaining level: the diagonal of Z'WZ, and the scale for "zero"
+        // diagonal elements of S.
+        let mut wsum = vec![0.0; m];
+        for (t, &qq) in rest.iter().enumerate() {
+            for (i, c) in fe.codes[qq].iter().enumerate() {
+                wsum[offset[t] + *c as usize] += w(i);
+            }
+        }
 
+        if m <= DENSE_MAX {
+            // Small: S assembled dense, Z'WZ from one pass, B'N⁻¹B over fixed chunks of
+            // eliminated levels (partial sums added in chunk order).
+            let mut s = vec![0.0; m * m];
+            for j in 0..m {
+                s[j * m + j] = wsum[j];
+            }
+            for (t, &qa) in rest.iter().enumerate() {
+                for (u, &qb) in rest.iter().enumerate().skip(t + 1) {
+                    for (i, (ca, cb)) in fe.codes[qa].iter().zip(&fe.codes[qb]).enumerate() {
+                        let (a, b) = (offset[t] + *ca as usize, offset[u] + *cb as usize);
+                        s[a * m + b] += w(i);
+                        s[b * m + a] += w(i);
+                    }
+                }
+            }
+            let chunk = g.div_ceil(8).max(1);
+            let partials: Vec<Vec<f64>> = (0..g.div_ceil(chunk))
+                .into_par_iter()
+                .map(|c| {
+                    let mut part = vec![0.0; m * m];
+                    for e in c * chunk..((c + 1) * chunk).min(g) {
+                        let range = b_ptr[e]..b_ptr[e + 1];
+                        for ka in range.clone() {
+                            let f = b_val[ka] * inv_n[e];
+                            let col = b_idx[ka] as usize * m;
+                            for kb in range.clone() {
+                                part[col + b_idx[kb] as usize] -= f * b_val[kb];
+                            }
+                        }
+                    }
+                    part
+                })
+                .collect();
+            for part in &partials {
+                s.iter_mut().zip(part).for_each(|(a, b)| *a += b);
+            }
+            let pinv = pseudo_inverse(&s, &wsum, m);
+            return Some(Reduced {
+                elim,
+                rest,
+                offset,
+                m,
+                inv_n,
+                b_ptr,
+                b_idx,
+                b_val,
+                solver: Solver::Dense { pinv, s },
+            });
+        }
+
+        // Large: S sparse, row by row.
         // Bᵀ: for each remaining level, the eliminated levels that touch it.
         let mut bt_ptr = vec![0usize; m + 1];
         for &j in &b_idx {
@@ -211,12 +272,6 @@ impl Reduced {
 
         // Z'WZ: the level weight sums on the diagonal; between two remaining fixed effects,
         // their cross-tabulation, from the rows grouped by each remaining level.
-        let mut wsum = vec![0.0; m];
-        for (t, &qq) in rest.iter().enumerate() {
-            for (i, c) in fe.codes[qq].iter().enumerate() {
-                wsum[offset[t] + *c as usize] += w(i);
-            }
-        }
         let level_rows: Vec<(Vec<usize>, Vec<u32>)> = if rest.len() > 1 {
             rest.par_iter()
                 .enumerate()
@@ -242,7 +297,6 @@ impl Reduced {
             Vec::new()
         };
 
-        let inv_n = inv_wsum[elim].clone();
         // Which remaining fixed effect a level of θ belongs to.
         let block_of = |j: usize| offset.partition_point(|&o| o <= j) - 1;
 
@@ -291,27 +345,7 @@ impl Reduced {
             .collect();
         drop((level_rows, bt_ptr, bt_e, bt_val));
 
-        // Weight sum of each remaining level: the scale for "zero" diagonal elements.
-        let scale: Vec<f64> = rest
-            .iter()
-            .flat_map(|&qq| {
-                inv_wsum[qq]
-                    .iter()
-                    .map(|iw| if *iw > 0.0 { 1.0 / iw } else { 0.0 })
-            })
-            .collect();
-        let solver = if m <= DENSE_MAX {
-            let mut s = vec![0.0; m * m];
-            for (j, (ri, rv)) in rows.iter().enumerate() {
-                for (k, v) in ri.iter().zip(rv) {
-                    s[*k as usize * m + j] = *v;
-                }
-            }
-            Solver::Dense {
-                pinv: pseudo_inverse(&rows, &scale, m),
-                s,
-            }
-        } else {
+        let solver = {
             let mut ptr = Vec::with_capacity(m + 1);
             ptr.push(0);
             let nnz: usize = rows.iter().map(|r| r.0.len()).sum();
@@ -320,7 +354,7 @@ impl Reduced {
             let mut inv_diag = vec![0.0; m];
             for (j, (ri, rv)) in rows.into_iter().enumerate() {
                 for (k, v) in ri.iter().zip(&rv) {
-                    if *k as usize == j && *v > ZERO_DIAG_TOL * scale[j] {
+                    if *k as usize == j && *v > ZERO_DIAG_TOL * wsum[j] {
                         inv_diag[j] = 1.0 / v;
                     }
                 }
@@ -554,37 +588,16 @@ impl Reduced {
     }
 }
 
-/// Pseudo-inverse of the symmetric positive semi-definite S (given by rows), column-major.
-/// Levels whose diagonal is zero (absorbed by the eliminated fixed effect) are left out;
-/// eigenvalues below `EIGEN_TOL · m · λ_max` count as zero.
-fn pseudo_inverse(rows: &[(Vec<u32>, Vec<f64>)], scale: &[f64], m: usize) -> Vec<f64> {
-    // Keep the levels with a non-zero diagonal.
-    let mut keep = Vec::with_capacity(m);
-    for (j, (ri, rv)) in rows.iter().enumerate() {
-        let d = ri
-            .iter()
-            .zip(rv)
-            .find(|(k, _)| **k as usize == j)
-            .map_or(0.0, |(_, v)| *v);
-        if d > ZERO_DIAG_TOL * scale[j] {
-            keep.push(j);
-        }
-    }
+/// Pseudo-inverse of the symmetric positive semi-definite S (m × m, column-major), column-major.
+/// Levels whose diagonal is at most `ZERO_DIAG_TOL` of their weight sum `scale` (absorbed by the
+/// eliminated fixed effect) are left out; eigenvalues below `EIGEN_TOL · m · λ_max` count as
+/// zero.
+fn pseudo_inverse(s_full: &[f64], scale: &[f64], m: usize) -> Vec<f64> {
+    let keep: Vec<usize> = (0..m)
+        .filter(|&j| s_full[j * m + j] > ZERO_DIAG_TOL * scale[j])
+        .collect();
     let mk = keep.len();
-    let mut pos = vec![usize::MAX; m];
-    for (a, &j) in keep.iter().enumerate() {
-        pos[j] = a;
-    }
-    let mut s = faer::Mat::<f64>::zeros(mk, mk);
-    for (a, &j) in keep.iter().enumerate() {
-        let (ri, rv) = &rows[j];
-        for (k, v) in ri.iter().zip(rv) {
-            let b = pos[*k as usize];
-            if b != usize::MAX {
-                s[(a, b)] = *v;
-            }
-        }
-    }
+    let s = faer::Mat::<f64>::from_fn(mk, mk, |a, b| s_full[keep[b] * m + keep[a]]);
     let mut out = vec![0.0; m * m];
     if mk == 0 {
         return out;
