@@ -315,11 +315,11 @@ pub fn estimate(
         if t != j {
             xs.copy_within(j * n..(j + 1) * n, t * n);
         }
-        xs[t * n..(t + 1) * n]
-            .iter_mut()
-            .zip(resid.iter())
-            .for_each(|(x, e)| *x *= e);
     }
+    let resid: &[f64] = resid;
+    xs[..n * kk].par_chunks_mut(n.max(1)).for_each(|col| {
+        col.iter_mut().zip(resid).for_each(|(x, e)| *x *= e);
+    });
     let scores = &xs[..n * kk];
     lap("solve", &mut timings);
     let nested: Vec<usize> = if kind == VcovKind::Cluster {

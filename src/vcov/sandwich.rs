@@ -14,18 +14,19 @@ pub fn meat_hetero(scores: &[f64], n: usize, k: usize) -> Mat<f64> {
 ///
 /// **Shapes**: `codes`: n, each below `g`. **Complexity**: O(n k + g k²).
 pub fn meat_cluster(scores: &[f64], n: usize, k: usize, codes: &[u32], g: usize) -> Mat<f64> {
-    let mut agg = Mat::<f64>::zeros(g, k);
-    for j in 0..k {
-        let col = &scores[j * n..(j + 1) * n];
-        let dst = agg
-            .col_mut(j)
-            .try_as_col_major_mut()
-            .expect("owned matrix columns are contiguous")
-            .as_slice_mut();
-        for (c, v) in codes.iter().zip(col) {
-            dst[*c as usize] += v;
-        }
-    }
+    use rayon::prelude::*;
+    // Cluster sums, one score column per task (each summed in row order).
+    let sums: Vec<Vec<f64>> = (0..k)
+        .into_par_iter()
+        .map(|j| {
+            let mut dst = vec![0.0; g];
+            for (c, v) in codes.iter().zip(&scores[j * n..(j + 1) * n]) {
+                dst[*c as usize] += v;
+            }
+            dst
+        })
+        .collect();
+    let agg = MatRef::from_column_major_slice(&sums.concat(), g, k).to_owned();
     agg.transpose() * &agg
 }
 
