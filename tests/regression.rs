@@ -135,3 +135,49 @@ fn overflowing_magnitudes_are_an_error_not_a_silent_drop() {
     let (_, err) = fails(&p, "y ~ I(1e300 * x)", &[]);
     assert!(err.contains("too large"), "{err}");
 }
+
+/// Second review (2026-11-30, Schur-complement demeaning): when every other fixed effect is
+/// nested in the eliminated one (industry within firm), or a regressor is constant within
+/// firms, the reduced right-hand side is rounding noise; the dense solve must still count as
+/// converged (no spurious warning), and agree with the iterative algorithm.
+#[test]
+fn nested_fixed_effects_converge_without_warning() {
+    let mut csv = String::from("firm,year,ind,w,fx,x,y\n");
+    for f in 0..60u32 {
+        for t in 0..6u32 {
+            let x = ((f * 7 + t * 13) % 11) as f64 * 0.37 + (t as f64).sin();
+            let fx = (f * f) as f64 / 7.3;
+            let y =
+                0.5 * x + (f % 5) as f64 + 0.2 * t as f64 + ((f * 31 + t * 17) % 7) as f64 * 0.1;
+            let w = 0.5 + ((f + t) % 4) as f64 * 0.5;
+            csv.push_str(&format!("{f},{t},{},{w},{fx},{x},{y}\n", f % 7));
+        }
+    }
+    let (_d, p) = write_csv("nested.csv", &csv);
+    for (formula, extra) in [
+        ("y ~ x | firm + ind", vec![]),
+        ("y ~ fx + x | firm + year", vec!["--weights", "w"]),
+        ("y ~ fx + x | firm + year", vec![]),
+    ] {
+        let mut args = extra.clone();
+        args.extend(["--cluster", "firm"]);
+        let schur = ok(&p, formula, &args);
+        assert_eq!(
+            schur["absorb"]["converged"], true,
+            "{formula}: {}",
+            schur["absorb"]
+        );
+        assert!(
+            schur["warnings"].as_array().is_none_or(|w| w.is_empty()),
+            "{formula}: {}",
+            schur["warnings"]
+        );
+        args.extend(["--demean-algorithm", "iterative"]);
+        let iterative = ok(&p, formula, &args);
+        let (a, b) = (coef(&schur, "x"), coef(&iterative, "x"));
+        for key in ["estimate", "std_error"] {
+            let (u, v) = (a[key].as_f64().unwrap(), b[key].as_f64().unwrap());
+            assert!(rel_diff(u, v) < 1e-9, "{formula} {key}: {u} vs {v}");
+        }
+    }
+}

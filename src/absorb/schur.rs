@@ -56,6 +56,8 @@ pub(super) struct Reduced {
     m: usize,
     /// 1 / weight sum of each eliminated level (0 for an empty level).
     inv_n: Vec<f64>,
+    /// Euclidean norm of the weight sums of the remaining levels (scale of Z'W x).
+    wsum_norm: f64,
     /// B in CSR by eliminated level.
     b_ptr: Vec<usize>,
     b_idx: Vec<u32>,
@@ -241,6 +243,7 @@ impl Reduced {
                 offset,
                 m,
                 inv_n,
+                wsum_norm: wsum.iter().map(|v| v * v).sum::<f64>().sqrt(),
                 b_ptr,
                 b_idx,
                 b_val,
@@ -375,6 +378,7 @@ impl Reduced {
             offset,
             m,
             inv_n,
+            wsum_norm: wsum.iter().map(|v| v * v).sum::<f64>().sqrt(),
             b_ptr,
             b_idx,
             b_val,
@@ -440,7 +444,8 @@ impl Reduced {
             }
         }
         let mean = s1 / sw;
-        let threshold = tol * (s2 / sw - mean * mean).max(0.0).sqrt();
+        let sd = (s2 / sw - mean * mean).max(0.0).sqrt();
+        let threshold = tol * sd;
         // Means within eliminated levels; rhs = Z'Wx − B' x̄.
         let mut rhs = ztx;
         for (e, (s, inv)) in sums_e.iter_mut().zip(&self.inv_n).enumerate() {
@@ -466,12 +471,15 @@ impl Reduced {
                 let theta = matvec(pinv, &rhs);
                 // The pseudo-inverse must solve the system: a residual above 1e-8 of the
                 // right-hand side means an eigenvalue was cut that mattered (reported as not
-                // converged, which the fit turns into a warning).
+                // converged, which the fit turns into a warning). The floor covers a right-hand
+                // side that is itself rounding noise (the other fixed effects nested in the
+                // eliminated one, or a regressor constant within its levels): noise is about
+                // ε·sd·‖level weight sums‖, the floor 10⁶ times that.
                 let st = matvec(s, &theta);
                 let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|a| a * a).sum::<f64>().sqrt();
                 let res = norm(&mut st.iter().zip(&rhs).map(|(a, b)| a - b));
                 let scale = norm(&mut rhs.iter().copied());
-                (theta, 0, res <= 1e-8 * scale)
+                (theta, 0, res <= 1e-8 * scale + 1e-10 * sd * self.wsum_norm)
             }
             Solver::Sparse {
                 ptr,
