@@ -488,7 +488,40 @@ impl Frame {
     }
 }
 
+/// Run Polars' Parquet reading with its panics (corrupt metadata, a physical type this build
+/// cannot decode, such as decimal or float16) turned into an error message; the default panic
+/// report is silenced meanwhile.
+fn without_panics<T>(read: impl FnOnce() -> Result<T>) -> std::result::Result<Result<T>, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    std::panic::set_hook(hook);
+    out.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown failure".into())
+    })
+}
+
 fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
+    let schema_err = |m: String| Error::Schema {
+        path: source.to_string(),
+        message: m,
+    };
+    match without_panics(|| read_parquet_columns(path, source)) {
+        Ok(result) => result,
+        Err(panic) => Err(schema_err(format!(
+            "cannot read as Parquet (corrupt file, or a column type keju cannot decode: dates, \
+             decimals, small integers and nested types must be converted to numbers or text \
+             first): {}",
+            first_line(&panic)
+        ))),
+    }
+}
+
+fn read_parquet_columns(path: &Path, source: &str) -> Result<Frame> {
     let schema_err = |m: String| Error::Schema {
         path: source.to_string(),
         message: m,
@@ -520,7 +553,14 @@ fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
             let df = ParquetReader::new(open()?)
                 .with_columns(Some(vec![name.clone()]))
                 .finish()
-                .map_err(parquet_err)?;
+                .map_err(|e| {
+                    schema_err(format!(
+                        "column \"{name}\": cannot read this Parquet column ({}); dates, \
+                         decimals, small integers and nested types must be converted to \
+                         numbers or text first",
+                        first_line(&e.to_string())
+                    ))
+                })?;
             let col = df
                 .columns()
                 .first()
