@@ -489,7 +489,8 @@ impl Frame {
 }
 
 /// Run Polars' Parquet reading with its panics (corrupt metadata, a physical type this build
-/// cannot decode, such as decimal or float16) turned into an error message; the default panic
+/// cannot decode, such as decimal or float16) turned into an error message (dates, times and
+/// integers of any width are read: dates and times as text, integers as numbers); the default panic
 /// report is silenced meanwhile.
 fn without_panics<T>(read: impl FnOnce() -> Result<T>) -> std::result::Result<Result<T>, String> {
     let hook = std::panic::take_hook();
@@ -513,9 +514,8 @@ fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
     match without_panics(|| read_parquet_columns(path, source)) {
         Ok(result) => result,
         Err(panic) => Err(schema_err(format!(
-            "cannot read as Parquet (corrupt file, or a column type keju cannot decode: dates, \
-             decimals, small integers and nested types must be converted to numbers or text \
-             first): {}",
+            "cannot read as Parquet (corrupt file, or a column type keju cannot decode: \
+             decimals, float16 and nested types must be converted to numbers or text first): {}",
             first_line(&panic)
         ))),
     }
@@ -555,9 +555,8 @@ fn read_parquet_columns(path: &Path, source: &str) -> Result<Frame> {
                 .finish()
                 .map_err(|e| {
                     schema_err(format!(
-                        "column \"{name}\": cannot read this Parquet column ({}); dates, \
-                         decimals, small integers and nested types must be converted to \
-                         numbers or text first",
+                        "column \"{name}\": cannot read this Parquet column ({}); decimals, \
+                         float16 and nested types must be converted to numbers or text first",
                         first_line(&e.to_string())
                     ))
                 })?;

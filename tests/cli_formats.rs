@@ -292,3 +292,37 @@ fn year_from_rejects_non_dates() {
         "{err}"
     );
 }
+
+/// Parquet columns of every integer width load as numbers, dates and timestamps as text
+/// (`types.parquet`, written by pyarrow; see SOURCE.md): `small` is int8 with a null,
+/// `u16` uint16, `day` date32, `stamp` timestamp[us].
+#[test]
+fn parquet_small_integers_and_dates() {
+    let data = fixture("formats/types.parquet").display().to_string();
+    let r = keju_json(&[
+        "fit",
+        "y ~ small + u16",
+        "--data",
+        &data,
+        "--vcov",
+        "hetero",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        r["nobs"], 5,
+        "the null in the int8 column is a missing value"
+    );
+    assert_eq!(r["removed"]["missing"], 1);
+    // y on (1, small, u16) over the 5 complete rows: numpy.linalg.lstsq gives
+    // (0.41194645, -0.32106076, 0.00599125).
+    for (term, want) in [("small", -0.32106076), ("u16", 0.00599125)] {
+        let got = coef(&r, term)["estimate"].as_f64().unwrap();
+        assert!((got - want).abs() < 1e-8, "{term}: {got} vs {want}");
+    }
+    // A date used as a number is a clear error naming the column, not a panic.
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = keju_fails(dir.path(), &["fit", "y ~ day", "--data", &data]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("day") && err.contains("2020-01-01"), "{err}");
+}
