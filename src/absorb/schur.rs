@@ -65,6 +65,17 @@ pub(super) struct Reduced {
     solver: Solver,
 }
 
+/// Borrowed parts of a [`Reduced`] used while assembling S.
+struct Views<'a> {
+    rest: &'a [usize],
+    offset: &'a [usize],
+    m: usize,
+    b_ptr: &'a [usize],
+    b_idx: &'a [u32],
+    b_val: &'a [f64],
+    inv_n: &'a [f64],
+}
+
 /// One chunk of rows of B: entries per level, column indices, values, and Σ nnz².
 type BChunk = (Vec<usize>, Vec<u32>, Vec<f64>, f64);
 
@@ -199,62 +210,111 @@ impl Reduced {
             }
         }
 
-        if m <= DENSE_MAX {
-            // Small: S assembled dense, Z'WZ from one pass, B'N⁻¹B over fixed chunks of
-            // eliminated levels (partial sums added in chunk order).
-            let mut s = vec![0.0; m * m];
-            for j in 0..m {
-                s[j * m + j] = wsum[j];
-            }
-            for (t, &qa) in rest.iter().enumerate() {
-                for (u, &qb) in rest.iter().enumerate().skip(t + 1) {
-                    for (i, (ca, cb)) in fe.codes[qa].iter().zip(&fe.codes[qb]).enumerate() {
-                        let (a, b) = (offset[t] + *ca as usize, offset[u] + *cb as usize);
-                        s[a * m + b] += w(i);
-                        s[b * m + a] += w(i);
-                    }
+        let mut reduced = Reduced {
+            elim,
+            rest,
+            offset,
+            m,
+            inv_n,
+            wsum_norm: wsum.iter().map(|v| v * v).sum::<f64>().sqrt(),
+            b_ptr,
+            b_idx,
+            b_val,
+            solver: Solver::Dense {
+                pinv: Vec::new(),
+                s: Vec::new(),
+            },
+        };
+        reduced.solver = if m <= DENSE_MAX {
+            reduced.dense_solver(fe, weights, &wsum)
+        } else {
+            reduced.sparse_solver(fe, weights, &wsum)
+        };
+        Some(reduced)
+    }
+
+    fn views(&self) -> Views<'_> {
+        Views {
+            rest: &self.rest,
+            offset: &self.offset,
+            m: self.m,
+            b_ptr: &self.b_ptr,
+            b_idx: &self.b_idx,
+            b_val: &self.b_val,
+            inv_n: &self.inv_n,
+        }
+    }
+
+    /// Small S (m ≤ [`DENSE_MAX`]): assembled dense, Z'WZ from one pass, B'N⁻¹B over fixed
+    /// chunks of eliminated levels (partial sums added in chunk order), then pseudo-inverted.
+    fn dense_solver(&self, fe: &FixedEffects, weights: Option<&[f64]>, wsum: &[f64]) -> Solver {
+        let Views {
+            rest,
+            offset,
+            m,
+            b_ptr,
+            b_idx,
+            b_val,
+            inv_n,
+        } = self.views();
+        let g = inv_n.len();
+        let w = |i: usize| weights.map_or(1.0, |w| w[i]);
+        let mut s = vec![0.0; m * m];
+        for j in 0..m {
+            s[j * m + j] = wsum[j];
+        }
+        for (t, &qa) in rest.iter().enumerate() {
+            for (u, &qb) in rest.iter().enumerate().skip(t + 1) {
+                for (i, (ca, cb)) in fe.codes[qa].iter().zip(&fe.codes[qb]).enumerate() {
+                    let (a, b) = (offset[t] + *ca as usize, offset[u] + *cb as usize);
+                    s[a * m + b] += w(i);
+                    s[b * m + a] += w(i);
                 }
             }
-            let chunk = g.div_ceil(8).max(1);
-            let partials: Vec<Vec<f64>> = (0..g.div_ceil(chunk))
-                .into_par_iter()
-                .map(|c| {
-                    let mut part = vec![0.0; m * m];
-                    for e in c * chunk..((c + 1) * chunk).min(g) {
-                        let range = b_ptr[e]..b_ptr[e + 1];
-                        for ka in range.clone() {
-                            let f = b_val[ka] * inv_n[e];
-                            let col = b_idx[ka] as usize * m;
-                            for kb in range.clone() {
-                                part[col + b_idx[kb] as usize] -= f * b_val[kb];
-                            }
+        }
+        let chunk = g.div_ceil(8).max(1);
+        let partials: Vec<Vec<f64>> = (0..g.div_ceil(chunk))
+            .into_par_iter()
+            .map(|c| {
+                let mut part = vec![0.0; m * m];
+                for e in c * chunk..((c + 1) * chunk).min(g) {
+                    let range = b_ptr[e]..b_ptr[e + 1];
+                    for ka in range.clone() {
+                        let f = b_val[ka] * inv_n[e];
+                        let col = b_idx[ka] as usize * m;
+                        for kb in range.clone() {
+                            part[col + b_idx[kb] as usize] -= f * b_val[kb];
                         }
                     }
-                    part
-                })
-                .collect();
-            for part in &partials {
-                s.iter_mut().zip(part).for_each(|(a, b)| *a += b);
-            }
-            let pinv = pseudo_inverse(&s, &wsum, m);
-            return Some(Reduced {
-                elim,
-                rest,
-                offset,
-                m,
-                inv_n,
-                wsum_norm: wsum.iter().map(|v| v * v).sum::<f64>().sqrt(),
-                b_ptr,
-                b_idx,
-                b_val,
-                solver: Solver::Dense { pinv, s },
-            });
+                }
+                part
+            })
+            .collect();
+        for part in &partials {
+            s.iter_mut().zip(part).for_each(|(a, b)| *a += b);
         }
+        let pinv = pseudo_inverse(&s, wsum, m);
+        Solver::Dense { pinv, s }
+    }
 
-        // Large: S sparse, row by row.
+    /// Large S: sparse, row by row (Gustavson's product with a dense accumulator per thread),
+    /// with the Jacobi preconditioner for CG.
+    fn sparse_solver(&self, fe: &FixedEffects, weights: Option<&[f64]>, wsum: &[f64]) -> Solver {
+        let Views {
+            rest,
+            offset,
+            m,
+            b_ptr,
+            b_idx,
+            b_val,
+            inv_n,
+        } = self.views();
+        let g = inv_n.len();
+        let w = |i: usize| weights.map_or(1.0, |w| w[i]);
+        let n = fe.codes[0].len();
         // Bᵀ: for each remaining level, the eliminated levels that touch it.
         let mut bt_ptr = vec![0usize; m + 1];
-        for &j in &b_idx {
+        for &j in b_idx {
             bt_ptr[j as usize + 1] += 1;
         }
         for j in 0..m {
@@ -348,7 +408,7 @@ impl Reduced {
             .collect();
         drop((level_rows, bt_ptr, bt_e, bt_val));
 
-        let solver = {
+        {
             let mut ptr = Vec::with_capacity(m + 1);
             ptr.push(0);
             let nnz: usize = rows.iter().map(|r| r.0.len()).sum();
@@ -371,19 +431,7 @@ impl Reduced {
                 val,
                 inv_diag,
             }
-        };
-        Some(Reduced {
-            elim,
-            rest,
-            offset,
-            m,
-            inv_n,
-            wsum_norm: wsum.iter().map(|v| v * v).sum::<f64>().sqrt(),
-            b_ptr,
-            b_idx,
-            b_val,
-            solver,
-        })
+        }
     }
 
     /// Replace `x` (n rows) by its residual on all fixed-effect dummies.
