@@ -24,9 +24,11 @@
 //! `c_e = x̄_e − v_e'θ / n_e`, the residual is `x_i − c_{e(i)} − z_i'θ` (one pass to get the
 //! level sums and `Z'Wx`, one to write the residual).
 //!
-//! **Source**: the block elimination (Frisch-Waugh-Lovell on the largest fixed effect) as in
-//! Abowd, Creecy & Kramarz (2002) for worker-firm models and in the `lfe` R package's
-//! treatment of two-way models; the formulas are standard least squares.
+//! **Source**: block elimination (Frisch-Waugh-Lovell on the largest fixed effect), as
+//! Abowd, Creecy & Kramarz (2002, "Computing person and firm effects using linked longitudinal
+//! employer-employee data") do for worker-firm models: person effects swept out exactly,
+//! conjugate gradients on the firm effects. Tested against the iterative algorithm and
+//! pyfixest (`tests/cli_fit.rs`).
 
 use rayon::prelude::*;
 
