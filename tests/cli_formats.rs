@@ -326,3 +326,19 @@ fn parquet_small_integers_and_dates() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("day") && err.contains("2020-01-01"), "{err}");
 }
+
+/// Second review (2026-11-30): Polars panicked (exit 101) on a corrupt Parquet footer and on
+/// decimal and float16 columns; each must be a clear error with exit 1, no panic report.
+#[test]
+fn parquet_panics_become_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["corrupt_footer", "decimal", "float16"] {
+        let data = fixture(&format!("formats/{file}.parquet"))
+            .display()
+            .to_string();
+        let (code, err) = keju_fails(dir.path(), &["fit", "y ~ c", "--data", &data]);
+        assert_eq!(code, 1, "{file}: {err}");
+        assert!(err.contains("cannot read as Parquet"), "{file}: {err}");
+        assert!(!err.contains("panicked"), "{file}: {err}");
+    }
+}
