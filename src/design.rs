@@ -241,6 +241,14 @@ fn plan<'s>(
 /// Rows per block of the parallel missing-value mask.
 const MASK_BLOCK: usize = 1 << 16;
 
+/// `src` on the estimation sample (`rows`, or every row when `None`) into `out`.
+fn copy_rows(src: &[f64], rows: Option<&[usize]>, out: &mut [f64]) {
+    match rows {
+        None => out.copy_from_slice(src),
+        Some(r) => out.iter_mut().zip(r).for_each(|(o, &i)| *o = src[i]),
+    }
+}
+
 /// Copy the planned columns onto the estimation sample (`rows`, or every row when `None`),
 /// columns in parallel.
 fn fill_block(
@@ -253,8 +261,7 @@ fn fill_block(
     data.par_chunks_mut(n_obs.max(1))
         .zip(sources.par_iter())
         .for_each(|(out, source)| match (source, rows) {
-            (Source::Num(v), None) => out.copy_from_slice(v),
-            (Source::Num(v), Some(r)) => out.iter_mut().zip(r).for_each(|(o, &i)| *o = v[i]),
+            (Source::Num(v), _) => copy_rows(v, rows, out),
             (Source::Dummy(c, l), None) => out
                 .iter_mut()
                 .zip(c.iter())
@@ -432,16 +439,9 @@ impl Design {
             )));
         }
 
-        let all_rows = n_obs == n;
-        let gather = |v: &[f64], out: &mut Vec<f64>| {
-            if all_rows {
-                out.extend_from_slice(v)
-            } else {
-                out.extend(rows.iter().map(|&i| v[i]))
-            }
-        };
-        let mut y = Vec::with_capacity(n_obs);
-        gather(&y_all, &mut y);
+        let rows_or_all = if n_obs == n { None } else { Some(&rows[..]) };
+        let mut y = vec![0.0; n_obs];
+        copy_rows(&y_all, rows_or_all, &mut y);
 
         let intercept = formula.intercept && formula.fixed_effects.is_empty();
         let mut too_many: Option<(String, usize)> = None;
@@ -456,7 +456,6 @@ impl Design {
         let endog_sources = plan(&endog, &rows, &mut endog_names, &mut too_many);
         let mut instr_names = Vec::new();
         let instr_sources = plan(&instr, &rows, &mut instr_names, &mut too_many);
-        let rows_or_all = if all_rows { None } else { Some(&rows[..]) };
         let x = fill_block(x_names, &x_sources, rows_or_all, n_obs);
         let endogenous = fill_block(endog_names, &endog_sources, rows_or_all, n_obs);
         let instruments = fill_block(instr_names, &instr_sources, rows_or_all, n_obs);
@@ -526,8 +525,8 @@ impl Design {
         // standard errors do not change, RMSE and RSS become invariant to the weights' scale,
         // and huge weights cannot overflow.
         let weights = weights_all.map(|w| {
-            let mut out = Vec::with_capacity(n_obs);
-            gather(&w, &mut out);
+            let mut out = vec![0.0; n_obs];
+            copy_rows(&w, rows_or_all, &mut out);
             let max = out.iter().fold(0.0f64, |m, v| m.max(*v));
             out.iter_mut().for_each(|v| *v /= max);
             let mean = out.iter().sum::<f64>() / n_obs as f64;

@@ -121,8 +121,7 @@ pub fn fit_ols(frame: &Frame, formula: &Formula, opts: &FitOptions) -> Result<Fi
         ));
     }
     let (design, sample_time) = timed_design(frame, formula, opts)?;
-    let source = frame.source.clone();
-    estimate_timed(design, sample_time, formula, opts, &source)
+    estimate_timed(design, sample_time, formula, opts, &frame.source)
 }
 
 /// The estimation sample, and the seconds it took.
