@@ -507,18 +507,17 @@ fn without_panics<T>(read: impl FnOnce() -> Result<T>) -> std::result::Result<Re
 }
 
 fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
-    let schema_err = |m: String| Error::Schema {
-        path: source.to_string(),
-        message: m,
-    };
-    match without_panics(|| read_parquet_columns(path, source)) {
-        Ok(result) => result,
-        Err(panic) => Err(schema_err(format!(
-            "cannot read as Parquet (corrupt file, or a column type keju cannot decode: \
-             decimals, float16 and nested types must be converted to numbers or text first): {}",
-            first_line(&panic)
-        ))),
-    }
+    without_panics(|| read_parquet_columns(path, source)).unwrap_or_else(|panic| {
+        Err(Error::Schema {
+            path: source.to_string(),
+            message: format!(
+                "cannot read as Parquet (corrupt file, or a column type keju cannot decode: \
+                 decimals, float16 and nested types must be converted to numbers or text \
+                 first): {}",
+                first_line(&panic)
+            ),
+        })
+    })
 }
 
 fn read_parquet_columns(path: &Path, source: &str) -> Result<Frame> {
