@@ -330,6 +330,25 @@ impl Frame {
             })
     }
 
+    /// The numeric column at `index` (a position from [`Frame::index_of`]).
+    ///
+    /// **Panics** when that column is text: check with [`Frame::numeric`] first.
+    pub fn numeric_at(&self, index: usize) -> &[f64] {
+        match &self.columns[index] {
+            Column::Num(v) => v,
+            Column::Str(_) => panic!("column {index} is not numeric"),
+        }
+    }
+
+    /// Move the numeric column at `index` out of the frame, leaving it empty (`None` for a text
+    /// column). For building a sample from a frame that is dropped afterwards.
+    pub fn take_numeric(&mut self, index: usize) -> Option<Vec<f64>> {
+        match &mut self.columns[index] {
+            Column::Num(v) => Some(std::mem::take(v)),
+            Column::Str(_) => None,
+        }
+    }
+
     /// A column by name. **Errors**: as [`Frame::index_of`].
     pub fn column(&self, name: &str) -> Result<&Column> {
         Ok(&self.columns[self.index_of(name)?])

@@ -4,7 +4,6 @@
 //! One exclusion mask covers outcome, regressors, endogenous variables, instruments, fixed
 //! effects, cluster variables and weights. Rows removed are counted by reason in [`Removed`].
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use rayon::prelude::*;
@@ -12,7 +11,7 @@ use rayon::prelude::*;
 use crate::absorb::{drop_singletons, FixedEffects};
 use crate::data::{Factor, Frame};
 use crate::error::{Error, Result};
-use crate::formula::{Formula, Term};
+use crate::formula::{Expr, Formula, Term};
 use crate::subset::Subset;
 
 /// Most dummies one `i()` term may create; more is almost surely a continuous variable or a
@@ -48,17 +47,34 @@ pub struct DesignOptions {
     pub group: Option<Vec<bool>>,
 }
 
-/// A block of named columns, n_obs × names.len(), column-major.
+/// A block of named columns: `columns[j]` has n_obs values (one buffer per column, so that a
+/// column of the input frame can be moved in without a copy).
 #[derive(Debug, Clone, Default)]
 pub struct Block {
     pub names: Vec<String>,
-    pub data: Vec<f64>,
+    pub columns: Vec<Vec<f64>>,
 }
 
 impl Block {
-    /// Column `j` as a slice of length `n_obs`.
-    pub fn col(&self, j: usize, n_obs: usize) -> &[f64] {
-        &self.data[j * n_obs..(j + 1) * n_obs]
+    /// Column `j`, of length n_obs.
+    pub fn col(&self, j: usize) -> &[f64] {
+        &self.columns[j]
+    }
+
+    /// Number of columns.
+    pub fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// True when the block has no columns.
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
+    }
+
+    /// The columns one after another (n_obs × len, column-major), for estimators that work
+    /// on one buffer.
+    pub fn concat(&self) -> Vec<f64> {
+        self.columns.concat()
     }
 }
 
@@ -86,10 +102,39 @@ pub struct Design {
     pub intercept: bool,
 }
 
-enum Evaluated<'a> {
+/// A numeric variable on all input rows.
+enum Values {
+    /// Column `index` of the frame (a numeric column), not copied.
+    Column(usize),
+    /// Computed from the frame (a transformation or a product).
+    Computed(Vec<f64>),
+}
+
+impl Values {
+    /// Evaluate `expr`: a plain variable stays a reference to its column.
+    fn of(frame: &Frame, expr: &Expr) -> Result<Values> {
+        let n = frame.n_rows();
+        Ok(match expr {
+            Expr::Var(v) => {
+                frame.numeric(v)?;
+                Values::Column(frame.index_of(v)?)
+            }
+            _ => Values::Computed(expr.eval(n, &|name: &str| frame.numeric(name))?),
+        })
+    }
+
+    fn slice<'a>(&'a self, frame: &'a Frame) -> &'a [f64] {
+        match self {
+            Values::Column(i) => frame.numeric_at(*i),
+            Values::Computed(v) => v,
+        }
+    }
+}
+
+enum Evaluated {
     Num {
         label: String,
-        values: Cow<'a, [f64]>,
+        values: Values,
     },
     Factor {
         var: String,
@@ -98,23 +143,23 @@ enum Evaluated<'a> {
     },
 }
 
-fn evaluate_terms<'a>(frame: &'a Frame, terms: &[Term]) -> Result<Vec<Evaluated<'a>>> {
+fn evaluate_terms(frame: &Frame, terms: &[Term]) -> Result<Vec<Evaluated>> {
     let n = frame.n_rows();
     let lookup = |name: &str| frame.numeric(name);
     terms
         .iter()
         .map(|t| match t {
             Term::Numeric { label, factors } => {
-                // A plain variable is borrowed from the frame, not copied.
+                // A plain variable refers to the frame's column (moved or copied later).
                 let values = match factors.as_slice() {
-                    [f] => f.eval_cow(n, &lookup)?,
+                    [f] => Values::of(frame, f)?,
                     _ => {
                         let mut values = vec![1.0; n];
                         for f in factors {
                             let v = f.eval_cow(n, &lookup)?;
                             values.iter_mut().zip(v.iter()).for_each(|(a, b)| *a *= b);
                         }
-                        Cow::Owned(values)
+                        Values::Computed(values)
                     }
                 };
                 Ok(Evaluated::Num {
@@ -184,18 +229,18 @@ fn compact_codes(codes: &[u32], n_levels: usize, rows: &[usize]) -> (Vec<u32>, u
 /// Where a column of the design comes from.
 enum Source<'s> {
     /// A numeric variable on all input rows.
-    Num(&'s [f64]),
+    Num(&'s Values),
     /// The dummy of one level of a factor (codes on all input rows).
     Dummy(&'s [u32], u32),
     /// The intercept.
     Ones,
 }
 
-/// Which column of a block comes from where (the copies are made by [`fill_block`]); dummies
-/// for the levels of `i()` factors present in `rows`. A factor with more than
+/// Which column of a block comes from where (the columns are made by [`Input::fill`]);
+/// dummies for the levels of `i()` factors present in `rows`. A factor with more than
 /// [`MAX_DUMMIES`] levels is skipped and reported in `too_many`.
 fn plan<'s>(
-    evaluated: &'s [Evaluated<'_>],
+    evaluated: &'s [Evaluated],
     rows: &[usize],
     names: &mut Vec<String>,
     too_many: &mut Option<(String, usize)>,
@@ -205,7 +250,7 @@ fn plan<'s>(
         match t {
             Evaluated::Num { label, values } => {
                 names.push(label.clone());
-                sources.push(Source::Num(&values[..]));
+                sources.push(Source::Num(values));
             }
             Evaluated::Factor {
                 var,
@@ -249,30 +294,92 @@ fn copy_rows(src: &[f64], rows: Option<&[usize]>, out: &mut [f64]) {
     }
 }
 
-/// Copy the planned columns onto the estimation sample (`rows`, or every row when `None`),
-/// columns in parallel.
-fn fill_block(
-    names: Vec<String>,
-    sources: &[Source],
-    rows: Option<&[usize]>,
-    n_obs: usize,
-) -> Block {
-    let mut data = vec![0.0; n_obs * sources.len()];
-    data.par_chunks_mut(n_obs.max(1))
-        .zip(sources.par_iter())
-        .for_each(|(out, source)| match (source, rows) {
-            (Source::Num(v), _) => copy_rows(v, rows, out),
-            (Source::Dummy(c, l), None) => out
-                .iter_mut()
-                .zip(c.iter())
-                .for_each(|(o, ci)| *o = f64::from(u8::from(ci == l))),
-            (Source::Dummy(c, l), Some(r)) => out
-                .iter_mut()
-                .zip(r)
-                .for_each(|(o, &i)| *o = f64::from(u8::from(c[i] == *l))),
-            (Source::Ones, _) => out.fill(1.0),
-        });
-    Block { names, data }
+/// One column of the design, before it is put on the estimation sample.
+enum Pending<'s> {
+    /// A frame column the design may own: moved when every row is kept, gathered and freed
+    /// otherwise.
+    Owned(Vec<f64>),
+    /// Values that stay where they are: copied.
+    Borrowed(&'s [f64]),
+    Dummy(&'s [u32], u32),
+    Ones,
+}
+
+impl Pending<'_> {
+    /// The column on the estimation sample (`rows`, or every row when `None`).
+    fn on_sample(self, rows: Option<&[usize]>, n_obs: usize) -> Vec<f64> {
+        match (self, rows) {
+            (Pending::Owned(v), None) => v,
+            (Pending::Owned(v), Some(_)) => Pending::Borrowed(&v).on_sample(rows, n_obs),
+            (Pending::Borrowed(v), _) => {
+                let mut out = vec![0.0; n_obs];
+                copy_rows(v, rows, &mut out);
+                out
+            }
+            (Pending::Dummy(c, l), None) => {
+                c.iter().map(|ci| f64::from(u8::from(ci == &l))).collect()
+            }
+            (Pending::Dummy(c, l), Some(r)) => {
+                r.iter().map(|&i| f64::from(u8::from(c[i] == l))).collect()
+            }
+            (Pending::Ones, _) => vec![1.0; n_obs],
+        }
+    }
+}
+
+/// The frame a design is built from: borrowed (its columns are copied onto the sample) or
+/// owned (a numeric column used once by the model is moved into the design when no row is
+/// dropped, so the input is not held twice).
+enum Input<'f> {
+    Borrowed(&'f Frame),
+    Owned(Frame),
+}
+
+impl Input<'_> {
+    fn frame(&self) -> &Frame {
+        match self {
+            Input::Borrowed(f) => f,
+            Input::Owned(f) => f,
+        }
+    }
+
+    /// Put `sources` on the estimation sample, columns in parallel. When the frame is owned,
+    /// numeric columns that `uses` counts once are taken out of it (and freed once gathered).
+    fn fill(
+        &mut self,
+        sources: &[&Source],
+        uses: &[usize],
+        rows: Option<&[usize]>,
+        n_obs: usize,
+    ) -> Vec<Vec<f64>> {
+        let mut taken: Vec<Option<Vec<f64>>> = vec![None; uses.len()];
+        if let Input::Owned(frame) = self {
+            for s in sources {
+                if let Source::Num(Values::Column(i)) = s {
+                    if uses[*i] == 1 {
+                        taken[*i] = frame.take_numeric(*i);
+                    }
+                }
+            }
+        }
+        let frame = self.frame();
+        let pending: Vec<Pending> = sources
+            .iter()
+            .map(|s| match s {
+                Source::Num(Values::Column(i)) => match taken[*i].take() {
+                    Some(v) => Pending::Owned(v),
+                    None => Pending::Borrowed(frame.numeric_at(*i)),
+                },
+                Source::Num(Values::Computed(v)) => Pending::Borrowed(v),
+                Source::Dummy(c, l) => Pending::Dummy(c, *l),
+                Source::Ones => Pending::Ones,
+            })
+            .collect();
+        pending
+            .into_par_iter()
+            .map(|p| p.on_sample(rows, n_obs))
+            .collect()
+    }
 }
 
 fn grouping(frame: &Frame, vars: &[String]) -> Result<Factor> {
@@ -288,13 +395,26 @@ fn grouping(frame: &Frame, vars: &[String]) -> Result<Factor> {
 }
 
 impl Design {
-    /// Build the estimation sample.
+    /// Build the estimation sample from a borrowed frame (its columns are copied).
     ///
     /// **Errors**: [`Error::ColumnNotFound`] for any unknown column (outcome, terms, fixed
     /// effects, cluster, weights, subset); [`Error::Parse`] for a text column used as a number;
     /// [`Error::Estimation`] when no observation is left.
     pub fn build(frame: &Frame, formula: &Formula, opts: &DesignOptions) -> Result<Design> {
+        Design::build_from(Input::Borrowed(frame), formula, opts)
+    }
+
+    /// [`Design::build`] consuming the frame: a numeric column the model uses once is moved
+    /// into the design when every row is kept (no copy), and freed as soon as it is gathered
+    /// otherwise, so the peak memory holds the input about once. Same results and errors.
+    pub fn build_owned(frame: Frame, formula: &Formula, opts: &DesignOptions) -> Result<Design> {
+        Design::build_from(Input::Owned(frame), formula, opts)
+    }
+
+    fn build_from(mut input: Input, formula: &Formula, opts: &DesignOptions) -> Result<Design> {
+        let frame = input.frame();
         let n = frame.n_rows();
+        let source = frame.source.clone();
         // Check every name first so the user sees the first unknown column, whatever it is.
         for v in formula.vars() {
             frame.index_of(&v)?;
@@ -338,9 +458,7 @@ impl Design {
             }
         }
 
-        let y_all = formula
-            .outcome
-            .eval_cow(n, &|name: &str| frame.numeric(name))?;
+        let y_all = Values::of(frame, &formula.outcome)?;
         let terms = evaluate_terms(frame, &formula.terms)?;
         let (endog, instr) = match &formula.iv {
             Some(iv) => (
@@ -375,21 +493,24 @@ impl Design {
             .collect::<Result<_>>()?;
         let fe_factors: Vec<&Factor> = fe_key.iter().map(|&i| &groupings[i]).collect();
         let weights_all = match &opts.weights {
-            Some(w) => Some(frame.numeric(w)?.to_vec()),
+            Some(w) => {
+                frame.numeric(w)?;
+                Some(Values::Column(frame.index_of(w)?))
+            }
             None => None,
         };
 
         // Missing-value mask: every column over blocks of rows, blocks in parallel.
-        let mut nums: Vec<&[f64]> = vec![&y_all];
+        let mut nums: Vec<&[f64]> = vec![y_all.slice(frame)];
         let mut codes: Vec<&[u32]> = groupings.iter().map(|f| &f.codes[..]).collect();
         for t in terms.iter().chain(&endog).chain(&instr) {
             match t {
-                Evaluated::Num { values, .. } => nums.push(values),
+                Evaluated::Num { values, .. } => nums.push(values.slice(frame)),
                 Evaluated::Factor { factor, .. } => codes.push(&factor.codes),
             }
         }
         if let Some(w) = &weights_all {
-            nums.push(w);
+            nums.push(w.slice(frame));
         }
         let mut missing = vec![false; n];
         missing
@@ -418,7 +539,7 @@ impl Design {
         }
         drop(missing);
         if let Some(w) = &weights_all {
-            for (k, wi) in keep.iter_mut().zip(w) {
+            for (k, wi) in keep.iter_mut().zip(w.slice(frame)) {
                 if *k && *wi <= 0.0 {
                     *k = false;
                     removed.nonpositive_weight += 1;
@@ -440,9 +561,6 @@ impl Design {
         }
 
         let rows_or_all = if n_obs == n { None } else { Some(&rows[..]) };
-        let mut y = vec![0.0; n_obs];
-        copy_rows(&y_all, rows_or_all, &mut y);
-
         let intercept = formula.intercept && formula.fixed_effects.is_empty();
         let mut too_many: Option<(String, usize)> = None;
         let mut x_names = Vec::new();
@@ -456,9 +574,37 @@ impl Design {
         let endog_sources = plan(&endog, &rows, &mut endog_names, &mut too_many);
         let mut instr_names = Vec::new();
         let instr_sources = plan(&instr, &rows, &mut instr_names, &mut too_many);
-        let x = fill_block(x_names, &x_sources, rows_or_all, n_obs);
-        let endogenous = fill_block(endog_names, &endog_sources, rows_or_all, n_obs);
-        let instruments = fill_block(instr_names, &instr_sources, rows_or_all, n_obs);
+        // y, X, endogenous, instruments and weights on the sample, in one parallel fill.
+        let y_source = Source::Num(&y_all);
+        let w_source = weights_all.as_ref().map(Source::Num);
+        let all: Vec<&Source> = std::iter::once(&y_source)
+            .chain(&x_sources)
+            .chain(&endog_sources)
+            .chain(&instr_sources)
+            .chain(&w_source)
+            .collect();
+        let mut uses = vec![0usize; frame.names.len()];
+        for s in &all {
+            if let Source::Num(Values::Column(i)) = s {
+                uses[*i] += 1;
+            }
+        }
+        let mut filled = input.fill(&all, &uses, rows_or_all, n_obs).into_iter();
+        let mut next = |count: usize| -> Vec<Vec<f64>> { filled.by_ref().take(count).collect() };
+        let y = next(1).pop().expect("the outcome is filled");
+        let x = Block {
+            names: x_names,
+            columns: next(x_sources.len()),
+        };
+        let endogenous = Block {
+            names: endog_names,
+            columns: next(endog_sources.len()),
+        };
+        let instruments = Block {
+            names: instr_names,
+            columns: next(instr_sources.len()),
+        };
+        let weights_sample = next(usize::from(w_source.is_some())).pop();
         if let Some((var, levels)) = too_many {
             return Err(Error::estimation(format!(
                 "i({var}) would create {levels} dummies (more than {MAX_DUMMIES}); absorb it as a fixed effect instead: \"... | {var}\""
@@ -475,7 +621,7 @@ impl Design {
             {
                 if !factor.levels.contains(r) {
                     return Err(Error::Schema {
-                        path: frame.source.clone(),
+                        path: source.clone(),
                         message: format!("column \"{var}\" has no level \"{r}\" (ref = \"{r}\")"),
                     });
                 }
@@ -524,9 +670,7 @@ impl Design {
         // Analytic weights are normalized to mean 1 (Stata's aweights sum to n): estimates and
         // standard errors do not change, RMSE and RSS become invariant to the weights' scale,
         // and huge weights cannot overflow.
-        let weights = weights_all.map(|w| {
-            let mut out = vec![0.0; n_obs];
-            copy_rows(&w, rows_or_all, &mut out);
+        let weights = weights_sample.map(|mut out| {
             let max = out.iter().fold(0.0f64, |m, v| m.max(*v));
             out.iter_mut().for_each(|v| *v /= max);
             let mean = out.iter().sum::<f64>() / n_obs as f64;
@@ -539,8 +683,8 @@ impl Design {
             (&instruments, "instrument"),
         ] {
             let maxes: Vec<f64> = block
-                .data
-                .par_chunks(n_obs)
+                .columns
+                .par_iter()
                 .map(|c| c.iter().fold(0.0f64, |m, v| m.max(v.abs())))
                 .collect();
             for (name, &max) in block.names.iter().zip(&maxes) {
@@ -573,5 +717,86 @@ impl Design {
             rows,
             intercept,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Column;
+
+    fn frame() -> Frame {
+        let nan = f64::NAN;
+        let mut f = Frame::new("mem");
+        let cols: [(&str, Column); 6] = [
+            ("firm", Column::Num(vec![1., 1., 2., 2., 3., 3., 4., 4.])),
+            ("y", Column::Num(vec![1., 2., 3., 5., 8., 13., 21., 34.])),
+            (
+                "x",
+                Column::Num(vec![0.5, 1.5, 0.2, 0.9, nan, 2.0, 1.1, 0.3]),
+            ),
+            ("z", Column::Num(vec![3., 1., 4., 1., 5., 9., 2., 6.])),
+            ("w", Column::Num(vec![1., 2., 1., 2., 1., 2., 1., 2.])),
+            (
+                "g",
+                Column::Str(
+                    ["a", "b", "a", "b", "a", "b", "a", "b"]
+                        .map(|s| Some(s.to_string()))
+                        .to_vec(),
+                ),
+            ),
+        ];
+        for (name, col) in cols {
+            f.names.push(name.into());
+            f.columns.push(col);
+        }
+        f
+    }
+
+    fn assert_same(a: &Design, b: &Design) {
+        assert_eq!(a.y, b.y);
+        assert_eq!(a.x.names, b.x.names);
+        assert_eq!(a.x.columns, b.x.columns);
+        assert_eq!(a.endogenous.columns, b.endogenous.columns);
+        assert_eq!(a.instruments.columns, b.instruments.columns);
+        assert_eq!(a.weights, b.weights);
+        assert_eq!(a.rows, b.rows);
+        assert_eq!(a.removed, b.removed);
+        assert_eq!(a.fixed_effects.codes, b.fixed_effects.codes);
+        assert_eq!(a.clusters, b.clusters);
+    }
+
+    /// Moving the frame's columns into the design gives the same sample as copying them,
+    /// with rows dropped (a missing x) or not, and with a column used twice (z as regressor
+    /// and weights; y as outcome and inside a product).
+    #[test]
+    fn owned_and_borrowed_frames_give_the_same_design() {
+        let opts = DesignOptions {
+            weights: Some("z".into()),
+            cluster: vec!["firm".into()],
+            keep_singletons: true,
+            ..Default::default()
+        };
+        for text in [
+            "y ~ x + z + i(g) | firm",
+            "y ~ z + w:y + log(w)",
+            "y ~ z + w | firm | x ~ w:z",
+            "log(y) ~ w + z",
+        ] {
+            let formula = Formula::parse(text).unwrap();
+            let borrowed = Design::build(&frame(), &formula, &opts).unwrap();
+            let owned = Design::build_owned(frame(), &formula, &opts).unwrap();
+            assert_same(&borrowed, &owned);
+        }
+        // The missing x drops row 4 under the first formula only.
+        let f = Formula::parse("y ~ x + z + i(g) | firm").unwrap();
+        let d = Design::build_owned(frame(), &f, &opts).unwrap();
+        assert_eq!(d.removed.missing, 1);
+        assert_eq!(d.y, vec![1., 2., 3., 5., 13., 21., 34.]);
+        assert_eq!(d.x.col(1), &[3., 1., 4., 1., 9., 2., 6.]);
+        let f = Formula::parse("y ~ z + w").unwrap();
+        let d = Design::build_owned(frame(), &f, &opts).unwrap();
+        assert_eq!(d.n_obs, 8);
+        assert_eq!(d.x.col(1), &[3., 1., 4., 1., 5., 9., 2., 6.]);
     }
 }

@@ -446,7 +446,7 @@ fn estimate(
     // Columns: the design's regressors, then (absorbed fixed effects) an intercept and
     // dummies for every level but the first of each fixed effect, hidden from the output.
     let mut names = design.x.names.clone();
-    let mut xdata = design.x.data.clone();
+    let mut xdata = design.x.concat();
     let n_visible = names.len();
     if !fe.is_empty() {
         let total: usize = fe.n_levels.iter().sum();
@@ -556,7 +556,7 @@ fn estimate(
     let (clusters, n_clusters) = clusters_on(&design.clusters, &rows);
     let v = vcov::compute(
         &bread,
-        &scores,
+        &vcov::columns(&scores, n),
         &VcovInput {
             kind,
             clusters: &clusters,

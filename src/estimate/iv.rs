@@ -135,9 +135,9 @@ pub fn estimate(
     };
     let mut buf = Vec::with_capacity(n * ncol);
     buf.extend_from_slice(&design.y);
-    buf.extend_from_slice(&design.x.data);
-    buf.extend_from_slice(&design.endogenous.data);
-    buf.extend_from_slice(&design.instruments.data);
+    for block in [&design.x, &design.endogenous, &design.instruments] {
+        block.columns.iter().for_each(|c| buf.extend_from_slice(c));
+    }
     let ss_before: Vec<f64> = (0..ncol)
         .map(|j| wss_centered(&buf[j * n..(j + 1) * n], w))
         .collect();
@@ -282,7 +282,11 @@ pub fn estimate(
         let v: Vec<f64> = d.iter().zip(&dhat).map(|(a, b)| a - b).collect();
         let rss_v: f64 = v.iter().map(|e| e * e).sum();
         let scores = scores_of(&zbuf, n, &v);
-        let vc = vcov::compute(&bread_z, &scores, &vcov_input(dof_kz, rss_v));
+        let vc = vcov::compute(
+            &bread_z,
+            &vcov::columns(&scores, n),
+            &vcov_input(dof_kz, rss_v),
+        );
         warnings.extend(
             vc.warnings
                 .iter()
@@ -338,7 +342,7 @@ pub fn estimate(
     let rss: f64 = resid.iter().map(|e| e * e).sum();
     let scores = scores_of(&xhat, n, &resid);
     let dof_k = ssc::dof_k(kk, fe_params, &nested, opts.fixef_k);
-    let v = vcov::compute(&bread, &scores, &vcov_input(dof_k, rss));
+    let v = vcov::compute(&bread, &vcov::columns(&scores, n), &vcov_input(dof_k, rss));
     warnings.extend(v.warnings);
     let coef_names: Vec<String> = kept_r.iter().map(|&j| names[j].to_string()).collect();
     let coefficients = coefficient_table(&coef_names, &beta, &v.matrix, Some(v.df_t));

@@ -120,16 +120,11 @@ pub fn fit_ols(frame: &Frame, formula: &Formula, opts: &FitOptions) -> Result<Fi
             "this formula has an IV part (endog ~ instruments); use the IV estimator (keju::estimate::fit or fit_iv)",
         ));
     }
-    let (design, sample_time) = timed_design(frame, formula, opts)?;
-    estimate_timed(design, sample_time, formula, opts, &frame.source)
-}
-
-/// The estimation sample, and the seconds it took.
-fn timed_design(frame: &Frame, formula: &Formula, opts: &FitOptions) -> Result<(Design, f64)> {
     opts.vcov_kind()?;
     let t0 = std::time::Instant::now();
     let design = Design::build(frame, formula, &opts.design_options())?;
-    Ok((design, t0.elapsed().as_secs_f64()))
+    let sample_time = t0.elapsed().as_secs_f64();
+    estimate_timed(design, sample_time, formula, opts, &frame.source)
 }
 
 /// [`estimate`], with the sampling time first in the timings.
@@ -145,14 +140,17 @@ fn estimate_timed(
     Ok(result)
 }
 
-/// [`fit_ols`] consuming the frame, which is dropped as soon as the sample is built.
+/// [`fit_ols`] consuming the frame ([`Design::build_owned`]): the model's columns move into
+/// the sample instead of being copied, and the rest is dropped once the sample is built.
 pub fn fit_ols_owned(frame: Frame, formula: &Formula, opts: &FitOptions) -> Result<FitResult> {
     if formula.iv.is_some() {
         return fit_ols(&frame, formula, opts);
     }
-    let (design, sample_time) = timed_design(&frame, formula, opts)?;
+    opts.vcov_kind()?;
     let source = frame.source.clone();
-    drop(frame);
+    let t0 = std::time::Instant::now();
+    let design = Design::build_owned(frame, formula, &opts.design_options())?;
+    let sample_time = t0.elapsed().as_secs_f64();
     estimate_timed(design, sample_time, formula, opts, &source)
 }
 
@@ -202,9 +200,7 @@ pub fn estimate(
             None => design.y.iter().map(|a| a * a).sum(),
         }
     };
-    let ss_before: Vec<f64> = (0..k)
-        .map(|j| wss_centered(design.x.col(j, n), w))
-        .collect();
+    let ss_before: Vec<f64> = (0..k).map(|j| wss_centered(design.x.col(j), w)).collect();
     let mut clock = std::time::Instant::now();
     let mut timings = Vec::new();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
@@ -213,12 +209,12 @@ pub fn estimate(
     };
     // The sample's y and X are transformed in place (no second copy): column 0 = y, then X.
     let mut ys = std::mem::take(&mut design.y);
-    let mut xs = std::mem::take(&mut design.x.data);
+    let mut xs = std::mem::take(&mut design.x.columns);
     let mut means = vec![0.0; p];
     let mut absorb = None;
     {
         let mut cols: Vec<&mut [f64]> = std::iter::once(&mut ys[..])
-            .chain(xs.chunks_mut(n.max(1)))
+            .chain(xs.iter_mut().map(|c| &mut c[..]))
             .collect();
         if has_fe {
             let infos = Demeaner::new(fe, w, opts.demean).demean_slices(&mut cols);
@@ -240,7 +236,7 @@ pub fn estimate(
 
     // One threaded pass for [ỹ X̃]'[ỹ X̃]: X̃'X̃, X̃'ỹ, ỹ'ỹ and each column's sum of squares.
     let cols: Vec<&[f64]> = std::iter::once(&ys[..])
-        .chain(xs.chunks(n.max(1)))
+        .chain(xs.iter().map(|c| &c[..]))
         .collect();
     let g_yx = gram_columns(&cols, n);
     drop(cols);
@@ -303,23 +299,20 @@ pub fn estimate(
     // Residuals over ỹ, in place.
     let resid = &mut ys[..];
     for (b, &j) in beta_star.iter().zip(&kept) {
-        let col = &xs[j * n..(j + 1) * n];
+        let col = &xs[j];
         resid.iter_mut().zip(col).for_each(|(e, x)| *e -= b * x);
     }
     let rss: f64 = resid.iter().map(|e| e * e).sum();
 
     // Scores x̃ᵢ eᵢ (already √w-scaled on both sides: wᵢ x̃ᵢ eᵢ), over the kept columns of X̃
-    // in place: kept[t] ≥ t, so slot t is written only after column t has been used.
-    for (t, &j) in kept.iter().enumerate() {
-        if t != j {
-            xs.copy_within(j * n..(j + 1) * n, t * n);
-        }
-    }
+    // in place; the other columns are freed.
+    let mut scores: Vec<Vec<f64>> = kept.iter().map(|&j| std::mem::take(&mut xs[j])).collect();
+    drop(xs);
     let resid: &[f64] = resid;
-    xs[..n * kk].par_chunks_mut(n.max(1)).for_each(|col| {
+    scores.par_iter_mut().for_each(|col| {
         col.iter_mut().zip(resid).for_each(|(x, e)| *x *= e);
     });
-    let scores = &xs[..n * kk];
+    let scores: Vec<&[f64]> = scores.iter().map(|c| &c[..]).collect();
     lap("solve", &mut timings);
     let nested: Vec<usize> = if kind == VcovKind::Cluster {
         (0..fe.len())
@@ -332,7 +325,7 @@ pub fn estimate(
     let dof_k = ssc::dof_k(kk, fe_params, &nested, opts.fixef_k);
     let v = vcov::compute(
         &bread,
-        scores,
+        &scores,
         &VcovInput {
             kind,
             clusters: &design.clusters,

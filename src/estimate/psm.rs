@@ -653,7 +653,7 @@ pub fn run_psm(frame: &Frame, opts: &PsmOptions) -> Result<PsmOutput> {
         if name == "(Intercept)" {
             continue;
         }
-        let col = design.x.col(j, design.n_obs);
+        let col = design.x.col(j);
         columns.push((name.clone(), sample.iter().map(|i| col[pos[i]]).collect()));
     }
     let balance = balance(&columns, &is_treated, &weights);

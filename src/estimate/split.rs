@@ -338,7 +338,6 @@ fn equality_test(
             design.x.names.join(", ")
         )));
     }
-    let n = design.n_obs;
     let group_of: Vec<usize> = design
         .rows
         .iter()
@@ -352,13 +351,14 @@ fn equality_test(
     let g_count = masks.len();
     let mut x = Block::default();
     for (j, name) in design.x.names.iter().enumerate() {
-        let col = design.x.col(j, n);
+        let col = design.x.col(j);
         for g in 0..g_count {
             x.names.push(format!("{name}@{g}"));
-            x.data.extend(
+            x.columns.push(
                 col.iter()
                     .zip(&group_of)
-                    .map(|(v, gi)| if *gi == g { *v } else { 0.0 }),
+                    .map(|(v, gi)| if *gi == g { *v } else { 0.0 })
+                    .collect(),
             );
         }
     }

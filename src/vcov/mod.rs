@@ -83,14 +83,22 @@ pub struct Vcov {
     pub warnings: Vec<String>,
 }
 
+/// The columns of a column-major buffer of `n` rows, as [`compute`] takes its scores.
+pub fn columns(buf: &[f64], n: usize) -> Vec<&[f64]> {
+    if n == 0 {
+        Vec::new()
+    } else {
+        buf.chunks(n).collect()
+    }
+}
+
 /// Compute a variance matrix.
 ///
-/// **Shapes**: `bread`: k × k (symmetric); `scores`: n_obs × k, column-major, row i the
+/// **Shapes**: `bread`: k × k (symmetric); `scores`: k columns of n_obs, row i the
 /// contribution of observation i to the estimating equations (`x_i e_i` for OLS).
 ///
 /// **Source**: Cameron & Miller (2015) for CR1; fixest `vcov` and reghdfe for conventions.
-pub fn compute(bread: &Mat<f64>, scores: &[f64], input: &VcovInput<'_>) -> Vcov {
-    let k = bread.nrows();
+pub fn compute(bread: &Mat<f64>, scores: &[&[f64]], input: &VcovInput<'_>) -> Vcov {
     let n = input.n_obs;
     let mut warnings = Vec::new();
     let dof_resid = n.saturating_sub(input.dof_k).max(1);
@@ -105,7 +113,7 @@ pub fn compute(bread: &Mat<f64>, scores: &[f64], input: &VcovInput<'_>) -> Vcov 
             (m, dof_resid)
         }
         VcovKind::Hetero => {
-            let meat = sandwich::meat_hetero(scores, n, k);
+            let meat = sandwich::meat_hetero(scores, n);
             let f = ssc::hetero_factor(n, input.dof_k);
             (sandwich::sandwich(bread, &meat) * faer::Scale(f), dof_resid)
         }
@@ -118,17 +126,16 @@ pub fn compute(bread: &Mat<f64>, scores: &[f64], input: &VcovInput<'_>) -> Vcov 
                 .expect("at least one cluster dimension");
             let df_t = g_min.saturating_sub(1).max(1);
             if input.clusters.len() == 1 {
-                let meat =
-                    sandwich::meat_cluster(scores, n, k, &input.clusters[0], input.n_clusters[0]);
+                let meat = sandwich::meat_cluster(scores, &input.clusters[0], input.n_clusters[0]);
                 let f = small * ssc::cluster_factor(input.n_clusters[0]);
                 (sandwich::sandwich(bread, &meat) * faer::Scale(f), df_t)
             } else {
                 let (a, b) = (&input.clusters[0], &input.clusters[1]);
                 let (ab, g_ab) = sandwich::intersect(a, b);
                 let (ga, gb) = (input.n_clusters[0], input.n_clusters[1]);
-                let ma = sandwich::meat_cluster(scores, n, k, a, ga);
-                let mb = sandwich::meat_cluster(scores, n, k, b, gb);
-                let mab = sandwich::meat_cluster(scores, n, k, &ab, g_ab);
+                let ma = sandwich::meat_cluster(scores, a, ga);
+                let mb = sandwich::meat_cluster(scores, b, gb);
+                let mab = sandwich::meat_cluster(scores, &ab, g_ab);
                 let meat = match input.cluster_df {
                     ClusterDf::Min => {
                         let c = ssc::cluster_factor(g_min);

@@ -4,23 +4,24 @@ use std::collections::HashMap;
 
 use faer::{Mat, MatRef, Side};
 
-/// `Σ_i s_i s_i'` for scores `s` (n × k, column-major). **Complexity**: O(n k²), threaded.
-pub fn meat_hetero(scores: &[f64], n: usize, k: usize) -> Mat<f64> {
-    let s = MatRef::from_column_major_slice(scores, n, k);
-    s.transpose() * s
+/// `Σ_i s_i s_i'` for scores `s` (k columns of n). **Complexity**: O(n k²), threaded.
+pub fn meat_hetero(scores: &[&[f64]], n: usize) -> Mat<f64> {
+    crate::estimate::gram_columns(scores, n)
 }
 
 /// `Σ_g S_g S_g'` with `S_g` the sum of the scores of cluster g.
 ///
-/// **Shapes**: `codes`: n, each below `g`. **Complexity**: O(n k + g k²).
-pub fn meat_cluster(scores: &[f64], n: usize, k: usize, codes: &[u32], g: usize) -> Mat<f64> {
+/// **Shapes**: `scores`: k columns of n; `codes`: n, each below `g`. **Complexity**:
+/// O(n k + g k²).
+pub fn meat_cluster(scores: &[&[f64]], codes: &[u32], g: usize) -> Mat<f64> {
     use rayon::prelude::*;
+    let k = scores.len();
     // Cluster sums, one score column per task (each summed in row order).
-    let sums: Vec<Vec<f64>> = (0..k)
-        .into_par_iter()
-        .map(|j| {
+    let sums: Vec<Vec<f64>> = scores
+        .par_iter()
+        .map(|col| {
             let mut dst = vec![0.0; g];
-            for (c, v) in codes.iter().zip(&scores[j * n..(j + 1) * n]) {
+            for (c, v) in codes.iter().zip(col.iter()) {
                 dst[*c as usize] += v;
             }
             dst
