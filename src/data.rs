@@ -18,7 +18,10 @@
 //! - Other columns are text. Text columns can be fixed effects, clusters and factors; using
 //!   one as a number is an [`Error::Parse`] naming the first bad cell and its line.
 //!
-//! Parquet: numeric and boolean columns become `f64`, strings stay text.
+//! Parquet: numeric and boolean columns become `f64`, strings stay text. A Parquet file can be
+//! loaded with a column projection ([`LoadOptions::columns`]): only the columns a command
+//! needs are read and converted; the names of the others stay in [`Frame::unloaded`] for
+//! did-you-mean hints.
 
 mod excel;
 mod options;
@@ -234,6 +237,10 @@ pub struct Frame {
     /// What loading detected on its own (an encoding, a CSMAR layout), for the CLI to print
     /// as notes on stderr.
     pub notes: Vec<String>,
+    /// Columns of the file that a projection ([`LoadOptions::columns`]) left out, in file
+    /// order; empty when every column was loaded. Never in `names`: they cannot be used, but
+    /// [`Frame::index_of`] draws its did-you-mean suggestion from them too.
+    pub unloaded: Vec<String>,
 }
 
 impl Frame {
@@ -246,6 +253,7 @@ impl Frame {
             labels: BTreeMap::new(),
             header_lines: 1,
             notes: Vec::new(),
+            unloaded: Vec::new(),
         }
     }
 
@@ -259,6 +267,9 @@ impl Frame {
 
     /// Load a CSV (`.csv`, `.txt`, `.tsv`), Excel (`.xlsx`, `.xlsm`, `.xls`, `.xlsb`, `.ods`),
     /// Stata (`.dta`) or Parquet (`.parquet`, `.pq`) file, chosen by extension.
+    ///
+    /// With [`LoadOptions::columns`], a Parquet file loads only those columns (and
+    /// `year_from`); other formats load all.
     ///
     /// **Errors**: [`Error::Io`] when the file cannot be read or its extension is unknown;
     /// [`Error::Schema`] when it is empty, corrupt or malformed, or the Excel sheet does not
@@ -289,7 +300,14 @@ impl Frame {
             "csv" | "txt" | "tsv" => text::load_text(path, &source, opts),
             "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => excel::load_excel(path, &source, opts),
             "dta" => stata::load_dta(path, &source, opts),
-            "parquet" | "pq" => load_parquet(path, &source),
+            "parquet" | "pq" => {
+                let projection = opts.columns.as_ref().map(|cols| {
+                    let mut cols = cols.clone();
+                    cols.extend(opts.year_from.iter().cloned());
+                    cols
+                });
+                load_parquet(path, &source, projection.as_deref())
+            }
             _ => Err(Error::Io {
                 path: source,
                 message: format!(
@@ -318,16 +336,30 @@ impl Frame {
 
     /// Position of a column.
     ///
-    /// **Errors**: [`Error::ColumnNotFound`] with the closest name as a hint.
+    /// **Errors**: [`Error::ColumnNotFound`] with the closest name as a hint, chosen among the
+    /// loaded and the [`Frame::unloaded`] columns; [`Error::Schema`] for a column of the file
+    /// that a projection left out.
     pub fn index_of(&self, name: &str) -> Result<usize> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| Error::ColumnNotFound {
+        if let Some(i) = self.names.iter().position(|n| n == name) {
+            return Ok(i);
+        }
+        if self.unloaded.iter().any(|n| n == name) {
+            return Err(Error::Schema {
                 path: self.source.clone(),
-                column: name.to_string(),
-                suggestion: closest(name, self.names.iter().map(|s| s.as_str())),
-            })
+                message: format!(
+                    "column \"{name}\" is in the file but was not loaded (left out by the \
+                     column projection)"
+                ),
+            });
+        }
+        Err(Error::ColumnNotFound {
+            path: self.source.clone(),
+            column: name.to_string(),
+            suggestion: closest(
+                name,
+                self.names.iter().chain(&self.unloaded).map(|s| s.as_str()),
+            ),
+        })
     }
 
     /// A column by name. **Errors**: as [`Frame::index_of`].
@@ -375,6 +407,7 @@ impl Frame {
         match self.names.iter().position(|n| n == name) {
             Some(i) => self.columns[i] = column,
             None => {
+                self.unloaded.retain(|n| n != name);
                 self.names.push(name.to_string());
                 self.columns.push(column);
             }
@@ -414,6 +447,7 @@ impl Frame {
             labels: self.labels.clone(),
             header_lines: self.header_lines,
             notes: self.notes.clone(),
+            unloaded: self.unloaded.clone(),
         }
     }
 
@@ -506,8 +540,9 @@ fn without_panics<T>(read: impl FnOnce() -> Result<T>) -> std::result::Result<Re
     })
 }
 
-fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
-    without_panics(|| read_parquet_columns(path, source)).unwrap_or_else(|panic| {
+/// Load a Parquet file: every column, or those of the file named in `projection`.
+fn load_parquet(path: &Path, source: &str, projection: Option<&[String]>) -> Result<Frame> {
+    without_panics(|| read_parquet_columns(path, source, projection)).unwrap_or_else(|panic| {
         Err(Error::Schema {
             path: source.to_string(),
             message: format!(
@@ -520,7 +555,7 @@ fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
     })
 }
 
-fn read_parquet_columns(path: &Path, source: &str) -> Result<Frame> {
+fn read_parquet_columns(path: &Path, source: &str, projection: Option<&[String]>) -> Result<Frame> {
     let schema_err = |m: String| Error::Schema {
         path: source.to_string(),
         message: m,
@@ -543,6 +578,11 @@ fn read_parquet_columns(path: &Path, source: &str) -> Result<Frame> {
         .iter_names()
         .map(|n| n.to_string())
         .collect();
+    // The projection, in file order; the rest are only remembered by name.
+    let (names, unloaded): (Vec<String>, Vec<String>) = match projection {
+        None => (names, Vec::new()),
+        Some(wanted) => names.into_iter().partition(|n| wanted.contains(n)),
+    };
     // One column at a time (two in parallel), each converted and its Polars copy freed before
     // the next is read: the peak holds the frame plus a column or two, not the whole file
     // twice.
@@ -569,6 +609,7 @@ fn read_parquet_columns(path: &Path, source: &str) -> Result<Frame> {
     let mut frame = Frame::new(source);
     frame.names = names;
     frame.columns = columns;
+    frame.unloaded = unloaded;
     Ok(frame)
 }
 
