@@ -98,6 +98,23 @@ impl SplitRule {
         Ok(SplitRule::Levels(t.trim_matches('`').to_string()))
     }
 
+    /// Columns the rule reads, without repeats: the column of [`SplitRule::Levels`]; the
+    /// variable and the `by` group of a threshold; every column of a condition.
+    ///
+    /// **Errors**: [`Error::Formula`] when a condition does not parse (never for a rule
+    /// returned by [`SplitRule::parse`], which parsed it).
+    pub fn columns(&self) -> Result<Vec<String>> {
+        Ok(match self {
+            SplitRule::Levels(col) => vec![col.clone()],
+            SplitRule::Threshold { var, by, .. } => {
+                let mut out = vec![var.clone()];
+                out.extend(by.iter().filter(|g| *g != var).cloned());
+                out
+            }
+            SplitRule::Condition(expr) => Subset::parse(expr)?.columns(),
+        })
+    }
+
     /// Group labels and row masks (length n_rows each).
     ///
     /// `pooled` marks the rows of the pooled estimation sample (used for thresholds).
