@@ -531,13 +531,16 @@ fn without_panics<T>(read: impl FnOnce() -> Result<T>) -> std::result::Result<Re
     std::panic::set_hook(Box::new(|_| {}));
     let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
     std::panic::set_hook(hook);
-    out.map_err(|payload| {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown failure".into())
-    })
+    out.map_err(panic_message)
+}
+
+/// The message of a caught panic.
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown failure".into())
 }
 
 /// Load a Parquet file: every column, or those of the file named in `projection`.
@@ -572,12 +575,8 @@ fn read_parquet_columns(path: &Path, source: &str, projection: Option<&[String]>
             first_line(&e.to_string())
         ))
     };
-    let names: Vec<String> = ParquetReader::new(open()?)
-        .schema()
-        .map_err(parquet_err)?
-        .iter_names()
-        .map(|n| n.to_string())
-        .collect();
+    let schema = ParquetReader::new(open()?).schema().map_err(parquet_err)?;
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
     // The projection, in file order; the rest are only remembered by name.
     let (names, unloaded): (Vec<String>, Vec<String>) = match projection {
         None => (names, Vec::new()),
@@ -589,16 +588,34 @@ fn read_parquet_columns(path: &Path, source: &str, projection: Option<&[String]>
     let columns: Vec<Column> = names
         .par_iter()
         .map(|name| {
-            let df = ParquetReader::new(open()?)
-                .with_columns(Some(vec![name.clone()]))
-                .finish()
-                .map_err(|e| {
-                    schema_err(format!(
-                        "column \"{name}\": cannot read this Parquet column ({}); decimals, \
-                         float16 and nested types must be converted to numbers or text first",
-                        first_line(&e.to_string())
-                    ))
-                })?;
+            let read = || {
+                ParquetReader::new(open()?)
+                    .with_columns(Some(vec![name.clone()]))
+                    .finish()
+                    .map_err(|e| {
+                        schema_err(format!(
+                            "column \"{name}\": cannot read this Parquet column ({}); \
+                             decimals, float16 and nested types must be converted to numbers \
+                             or text first",
+                            first_line(&e.to_string())
+                        ))
+                    })
+            };
+            // A panic here (Polars on a decimal or float16 column) is reported with the
+            // column and its type; the caller's `without_panics` has silenced the hook.
+            let df = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(
+                |panic| {
+                    let dtype = schema
+                        .get(name.as_str())
+                        .map_or(String::new(), |f| format!(" ({:?})", f.dtype()));
+                    Err(schema_err(format!(
+                        "cannot read as Parquet: column \"{name}\"{dtype} could not be decoded \
+                         (corrupt, or a column type keju cannot decode: decimals, float16 and \
+                         nested types must be converted to numbers or text first): {}",
+                        first_line(&panic_message(panic))
+                    )))
+                },
+            )?;
             let col = df
                 .columns()
                 .first()
