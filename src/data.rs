@@ -662,9 +662,13 @@ fn convert_parquet_column(
             }
             Column::Num(out)
         } else {
-            let s = col
-                .cast(&DataType::String)
-                .map_err(|e| schema_err(format!("column \"{name}\" ({dtype}): {e}")))?;
+            let s = col.cast(&DataType::String).map_err(|e| {
+                schema_err(format!(
+                    "column \"{name}\" ({dtype}): {}; decimals, float16 and nested types \
+                         must be converted to numbers or text first",
+                    first_line(&e.to_string())
+                ))
+            })?;
             let ca = s.str().map_err(|e| schema_err(e.to_string()))?;
             Column::Str(ca.iter().map(|x| x.map(String::from)).collect())
         },
@@ -726,6 +730,67 @@ mod tests {
         }
         let text = std::fs::read_to_string(dir.path().join("o.csv")).unwrap();
         assert!(text.contains("2009,0.5,000001"), "{text}");
+    }
+
+    /// A projection loads the requested columns in file order, skips unknown names, keeps
+    /// the others' names for hints, adds `year_from`; CSV ignores it.
+    #[test]
+    fn parquet_column_projection() {
+        let mut f = Frame::new("mem");
+        f.set_column("Stkcd", Column::Str(vec![Some("000001".into()), None]));
+        f.set_column("Accper", Column::Str(vec![Some("2019-12-31".into()), None]));
+        f.set_column("Size", Column::Num(vec![21.5, 22.0]));
+        f.set_column("ROA", Column::Num(vec![0.1, f64::NAN]));
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.parquet");
+        f.write(&p).unwrap();
+        let only = |cols: &[&str]| LoadOptions {
+            columns: Some(cols.iter().map(|c| c.to_string()).collect()),
+            ..LoadOptions::default()
+        };
+        let g = Frame::load_with(&p, &only(&["ROA", "Stkcd", "Sizee", "ROA"])).unwrap();
+        assert_eq!(g.names, vec!["Stkcd", "ROA"]);
+        assert_eq!(g.unloaded, vec!["Accper", "Size"]);
+        assert_eq!(g.column("Stkcd").unwrap(), f.column("Stkcd").unwrap());
+        assert_eq!(g.n_rows(), 2);
+        // the hint comes from a column that was not loaded
+        match g.index_of("Sizee").unwrap_err() {
+            Error::ColumnNotFound { suggestion, .. } => assert_eq!(suggestion.unwrap(), "Size"),
+            e => panic!("{e}"),
+        }
+        let err = g.index_of("Size").unwrap_err().to_string();
+        assert!(
+            err.contains("\"Size\" is in the file but was not loaded"),
+            "{err}"
+        );
+        // year_from is loaded though not listed; the new `year` is a loaded column
+        let opts = LoadOptions {
+            year_from: Some("Accper".into()),
+            ..only(&["ROA"])
+        };
+        let g = Frame::load_with(&p, &opts).unwrap();
+        assert_eq!(g.names, vec!["Accper", "ROA", "year"]);
+        assert_eq!(g.numeric("year").unwrap()[0], 2019.0);
+        assert_eq!(g.unloaded, vec!["Stkcd", "Size"]);
+        // a column set by name is no longer unloaded; filtering keeps the list
+        let mut h = g.filter(&[true, false]);
+        assert_eq!(h.unloaded, vec!["Stkcd", "Size"]);
+        h.set_column("Size", Column::Num(vec![1.0]));
+        assert_eq!(h.unloaded, vec!["Stkcd"]);
+        // nothing requested is in the file: no columns, every name still suggested
+        let g = Frame::load_with(&p, &only(&["roa2"])).unwrap();
+        assert!(g.names.is_empty() && g.unloaded.len() == 4);
+        assert!(g
+            .index_of("roa2")
+            .unwrap_err()
+            .to_string()
+            .contains("\"ROA\""));
+        // CSV ignores the projection
+        let c = dir.path().join("c.csv");
+        f.write(&c).unwrap();
+        let g = Frame::load_with(&c, &only(&["ROA"])).unwrap();
+        assert_eq!(g.names, f.names);
+        assert!(g.unloaded.is_empty());
     }
 
     #[test]

@@ -442,3 +442,23 @@ pub fn render_text(r: &SplitResult) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_columns() {
+        let cols = |r: &str| SplitRule::parse(r).unwrap().columns().unwrap();
+        assert_eq!(cols("Indnme"), vec!["Indnme"]);
+        assert_eq!(cols("`total assets`"), vec!["total assets"]);
+        assert_eq!(cols("hhi > mean"), vec!["hhi"]);
+        assert_eq!(cols("formal <= median by year"), vec!["formal", "year"]);
+        assert_eq!(cols("size >= median by size"), vec!["size"]);
+        assert_eq!(
+            cols("pc == 0 | (lev < 0.5 & pc != `total assets`)"),
+            vec!["pc", "lev", "total assets"]
+        );
+        assert_eq!(cols("province != \"北京\""), vec!["province"]);
+    }
+}
