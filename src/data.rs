@@ -6,7 +6,8 @@
 //!
 //! Formats (documented in `docs/inputs.md`): CSV/TXT ([`text`]), Excel ([`excel`]), Stata
 //! `.dta` ([`stata`]), Parquet. [`Frame::load_with`] takes [`LoadOptions`] (encoding, header
-//! rows, sheet, delimiter, a fiscal year from a date column); [`Frame::load`] detects all.
+//! rows, sheet, delimiter, a fiscal year from a date column, a Parquet column projection);
+//! [`Frame::load`] detects all and loads every column.
 //!
 //! CSV rules (also applied to Excel cells):
 //! - UTF-8 with or without a byte-order mark, or GBK/GB18030 (detected when the bytes are not
