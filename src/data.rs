@@ -6,7 +6,8 @@
 //!
 //! Formats (documented in `docs/inputs.md`): CSV/TXT ([`text`]), Excel ([`excel`]), Stata
 //! `.dta` ([`stata`]), Parquet. [`Frame::load_with`] takes [`LoadOptions`] (encoding, header
-//! rows, sheet, delimiter, a fiscal year from a date column); [`Frame::load`] detects all.
+//! rows, sheet, delimiter, a fiscal year from a date column, a Parquet column projection);
+//! [`Frame::load`] detects all and loads every column.
 //!
 //! CSV rules (also applied to Excel cells):
 //! - UTF-8 with or without a byte-order mark, or GBK/GB18030 (detected when the bytes are not
@@ -18,7 +19,10 @@
 //! - Other columns are text. Text columns can be fixed effects, clusters and factors; using
 //!   one as a number is an [`Error::Parse`] naming the first bad cell and its line.
 //!
-//! Parquet: numeric and boolean columns become `f64`, strings stay text.
+//! Parquet: numeric and boolean columns become `f64`, strings stay text. A Parquet file can be
+//! loaded with a column projection ([`LoadOptions::columns`]): only the columns a command
+//! needs are read and converted; the names of the others stay in [`Frame::unloaded`] for
+//! did-you-mean hints.
 
 mod excel;
 mod options;
@@ -234,6 +238,10 @@ pub struct Frame {
     /// What loading detected on its own (an encoding, a CSMAR layout), for the CLI to print
     /// as notes on stderr.
     pub notes: Vec<String>,
+    /// Columns of the file that a projection ([`LoadOptions::columns`]) left out, in file
+    /// order; empty when every column was loaded. Never in `names`: they cannot be used, but
+    /// [`Frame::index_of`] draws its did-you-mean suggestion from them too.
+    pub unloaded: Vec<String>,
 }
 
 impl Frame {
@@ -246,6 +254,7 @@ impl Frame {
             labels: BTreeMap::new(),
             header_lines: 1,
             notes: Vec::new(),
+            unloaded: Vec::new(),
         }
     }
 
@@ -259,6 +268,9 @@ impl Frame {
 
     /// Load a CSV (`.csv`, `.txt`, `.tsv`), Excel (`.xlsx`, `.xlsm`, `.xls`, `.xlsb`, `.ods`),
     /// Stata (`.dta`) or Parquet (`.parquet`, `.pq`) file, chosen by extension.
+    ///
+    /// With [`LoadOptions::columns`], a Parquet file loads only those columns (and
+    /// `year_from`); other formats load all.
     ///
     /// **Errors**: [`Error::Io`] when the file cannot be read or its extension is unknown;
     /// [`Error::Schema`] when it is empty, corrupt or malformed, or the Excel sheet does not
@@ -289,7 +301,14 @@ impl Frame {
             "csv" | "txt" | "tsv" => text::load_text(path, &source, opts),
             "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => excel::load_excel(path, &source, opts),
             "dta" => stata::load_dta(path, &source, opts),
-            "parquet" | "pq" => load_parquet(path, &source),
+            "parquet" | "pq" => {
+                let projection = opts.columns.as_ref().map(|cols| {
+                    let mut cols = cols.clone();
+                    cols.extend(opts.year_from.iter().cloned());
+                    cols
+                });
+                load_parquet(path, &source, projection.as_deref())
+            }
             _ => Err(Error::Io {
                 path: source,
                 message: format!(
@@ -318,16 +337,30 @@ impl Frame {
 
     /// Position of a column.
     ///
-    /// **Errors**: [`Error::ColumnNotFound`] with the closest name as a hint.
+    /// **Errors**: [`Error::ColumnNotFound`] with the closest name as a hint, chosen among the
+    /// loaded and the [`Frame::unloaded`] columns; [`Error::Schema`] for a column of the file
+    /// that a projection left out.
     pub fn index_of(&self, name: &str) -> Result<usize> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| Error::ColumnNotFound {
+        if let Some(i) = self.names.iter().position(|n| n == name) {
+            return Ok(i);
+        }
+        if self.unloaded.iter().any(|n| n == name) {
+            return Err(Error::Schema {
                 path: self.source.clone(),
-                column: name.to_string(),
-                suggestion: closest(name, self.names.iter().map(|s| s.as_str())),
-            })
+                message: format!(
+                    "column \"{name}\" is in the file but was not loaded (left out by the \
+                     column projection)"
+                ),
+            });
+        }
+        Err(Error::ColumnNotFound {
+            path: self.source.clone(),
+            column: name.to_string(),
+            suggestion: closest(
+                name,
+                self.names.iter().chain(&self.unloaded).map(|s| s.as_str()),
+            ),
+        })
     }
 
     /// The numeric column at `index` (a position from [`Frame::index_of`]).
@@ -394,6 +427,7 @@ impl Frame {
         match self.names.iter().position(|n| n == name) {
             Some(i) => self.columns[i] = column,
             None => {
+                self.unloaded.retain(|n| n != name);
                 self.names.push(name.to_string());
                 self.columns.push(column);
             }
@@ -433,6 +467,7 @@ impl Frame {
             labels: self.labels.clone(),
             header_lines: self.header_lines,
             notes: self.notes.clone(),
+            unloaded: self.unloaded.clone(),
         }
     }
 
@@ -516,17 +551,21 @@ fn without_panics<T>(read: impl FnOnce() -> Result<T>) -> std::result::Result<Re
     std::panic::set_hook(Box::new(|_| {}));
     let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
     std::panic::set_hook(hook);
-    out.map_err(|payload| {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown failure".into())
-    })
+    out.map_err(panic_message)
 }
 
-fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
-    without_panics(|| read_parquet_columns(path, source)).unwrap_or_else(|panic| {
+/// The message of a caught panic.
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown failure".into())
+}
+
+/// Load a Parquet file: every column, or those of the file named in `projection`.
+fn load_parquet(path: &Path, source: &str, projection: Option<&[String]>) -> Result<Frame> {
+    without_panics(|| read_parquet_columns(path, source, projection)).unwrap_or_else(|panic| {
         Err(Error::Schema {
             path: source.to_string(),
             message: format!(
@@ -539,7 +578,7 @@ fn load_parquet(path: &Path, source: &str) -> Result<Frame> {
     })
 }
 
-fn read_parquet_columns(path: &Path, source: &str) -> Result<Frame> {
+fn read_parquet_columns(path: &Path, source: &str, projection: Option<&[String]>) -> Result<Frame> {
     let schema_err = |m: String| Error::Schema {
         path: source.to_string(),
         message: m,
@@ -556,28 +595,47 @@ fn read_parquet_columns(path: &Path, source: &str) -> Result<Frame> {
             first_line(&e.to_string())
         ))
     };
-    let names: Vec<String> = ParquetReader::new(open()?)
-        .schema()
-        .map_err(parquet_err)?
-        .iter_names()
-        .map(|n| n.to_string())
-        .collect();
+    let schema = ParquetReader::new(open()?).schema().map_err(parquet_err)?;
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    // The projection, in file order; the rest are only remembered by name.
+    let (names, unloaded): (Vec<String>, Vec<String>) = match projection {
+        None => (names, Vec::new()),
+        Some(wanted) => names.into_iter().partition(|n| wanted.contains(n)),
+    };
     // One column at a time (two in parallel), each converted and its Polars copy freed before
     // the next is read: the peak holds the frame plus a column or two, not the whole file
     // twice.
     let columns: Vec<Column> = names
         .par_iter()
         .map(|name| {
-            let df = ParquetReader::new(open()?)
-                .with_columns(Some(vec![name.clone()]))
-                .finish()
-                .map_err(|e| {
-                    schema_err(format!(
-                        "column \"{name}\": cannot read this Parquet column ({}); decimals, \
-                         float16 and nested types must be converted to numbers or text first",
-                        first_line(&e.to_string())
-                    ))
-                })?;
+            let read = || {
+                ParquetReader::new(open()?)
+                    .with_columns(Some(vec![name.clone()]))
+                    .finish()
+                    .map_err(|e| {
+                        schema_err(format!(
+                            "column \"{name}\": cannot read this Parquet column ({}); \
+                             decimals, float16 and nested types must be converted to numbers \
+                             or text first",
+                            first_line(&e.to_string())
+                        ))
+                    })
+            };
+            // A panic here (Polars on a decimal or float16 column) is reported with the
+            // column and its type; the caller's `without_panics` has silenced the hook.
+            let df = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(
+                |panic| {
+                    let dtype = schema
+                        .get(name.as_str())
+                        .map_or(String::new(), |f| format!(" ({:?})", f.dtype()));
+                    Err(schema_err(format!(
+                        "cannot read as Parquet: column \"{name}\"{dtype} could not be decoded \
+                         (corrupt, or a column type keju cannot decode: decimals, float16 and \
+                         nested types must be converted to numbers or text first): {}",
+                        first_line(&panic_message(panic))
+                    )))
+                },
+            )?;
             let col = df
                 .columns()
                 .first()
@@ -588,6 +646,7 @@ fn read_parquet_columns(path: &Path, source: &str) -> Result<Frame> {
     let mut frame = Frame::new(source);
     frame.names = names;
     frame.columns = columns;
+    frame.unloaded = unloaded;
     Ok(frame)
 }
 
@@ -623,9 +682,13 @@ fn convert_parquet_column(
             }
             Column::Num(out)
         } else {
-            let s = col
-                .cast(&DataType::String)
-                .map_err(|e| schema_err(format!("column \"{name}\" ({dtype}): {e}")))?;
+            let s = col.cast(&DataType::String).map_err(|e| {
+                schema_err(format!(
+                    "column \"{name}\" ({dtype}): {}; decimals, float16 and nested types \
+                         must be converted to numbers or text first",
+                    first_line(&e.to_string())
+                ))
+            })?;
             let ca = s.str().map_err(|e| schema_err(e.to_string()))?;
             Column::Str(ca.iter().map(|x| x.map(String::from)).collect())
         },
@@ -687,6 +750,67 @@ mod tests {
         }
         let text = std::fs::read_to_string(dir.path().join("o.csv")).unwrap();
         assert!(text.contains("2009,0.5,000001"), "{text}");
+    }
+
+    /// A projection loads the requested columns in file order, skips unknown names, keeps
+    /// the others' names for hints, adds `year_from`; CSV ignores it.
+    #[test]
+    fn parquet_column_projection() {
+        let mut f = Frame::new("mem");
+        f.set_column("Stkcd", Column::Str(vec![Some("000001".into()), None]));
+        f.set_column("Accper", Column::Str(vec![Some("2019-12-31".into()), None]));
+        f.set_column("Size", Column::Num(vec![21.5, 22.0]));
+        f.set_column("ROA", Column::Num(vec![0.1, f64::NAN]));
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.parquet");
+        f.write(&p).unwrap();
+        let only = |cols: &[&str]| LoadOptions {
+            columns: Some(cols.iter().map(|c| c.to_string()).collect()),
+            ..LoadOptions::default()
+        };
+        let g = Frame::load_with(&p, &only(&["ROA", "Stkcd", "Sizee", "ROA"])).unwrap();
+        assert_eq!(g.names, vec!["Stkcd", "ROA"]);
+        assert_eq!(g.unloaded, vec!["Accper", "Size"]);
+        assert_eq!(g.column("Stkcd").unwrap(), f.column("Stkcd").unwrap());
+        assert_eq!(g.n_rows(), 2);
+        // the hint comes from a column that was not loaded
+        match g.index_of("Sizee").unwrap_err() {
+            Error::ColumnNotFound { suggestion, .. } => assert_eq!(suggestion.unwrap(), "Size"),
+            e => panic!("{e}"),
+        }
+        let err = g.index_of("Size").unwrap_err().to_string();
+        assert!(
+            err.contains("\"Size\" is in the file but was not loaded"),
+            "{err}"
+        );
+        // year_from is loaded though not listed; the new `year` is a loaded column
+        let opts = LoadOptions {
+            year_from: Some("Accper".into()),
+            ..only(&["ROA"])
+        };
+        let g = Frame::load_with(&p, &opts).unwrap();
+        assert_eq!(g.names, vec!["Accper", "ROA", "year"]);
+        assert_eq!(g.numeric("year").unwrap()[0], 2019.0);
+        assert_eq!(g.unloaded, vec!["Stkcd", "Size"]);
+        // a column set by name is no longer unloaded; filtering keeps the list
+        let mut h = g.filter(&[true, false]);
+        assert_eq!(h.unloaded, vec!["Stkcd", "Size"]);
+        h.set_column("Size", Column::Num(vec![1.0]));
+        assert_eq!(h.unloaded, vec!["Stkcd"]);
+        // nothing requested is in the file: no columns, every name still suggested
+        let g = Frame::load_with(&p, &only(&["roa2"])).unwrap();
+        assert!(g.names.is_empty() && g.unloaded.len() == 4);
+        assert!(g
+            .index_of("roa2")
+            .unwrap_err()
+            .to_string()
+            .contains("\"ROA\""));
+        // CSV ignores the projection
+        let c = dir.path().join("c.csv");
+        f.write(&c).unwrap();
+        let g = Frame::load_with(&c, &only(&["ROA"])).unwrap();
+        assert_eq!(g.names, f.names);
+        assert!(g.unloaded.is_empty());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use keju::estimate::{fit_owned, FitOptions, Model};
 use keju::formula::Formula;
 use keju::report::text::first_stage_tables;
 use keju::report::{render_fit, FitFormat};
+use keju::subset::Subset;
 use keju::vcov::{ClusterDf, FeRedundancy, FixefK, VcovKind};
 
 /// Arguments of `keju fit`.
@@ -149,13 +150,39 @@ impl FitArgs {
     }
 }
 
+/// The columns `keju fit` reads, without repeats: the formula's variables (outcome,
+/// regressors, fixed effects, IV part), `--cluster`, `--weights`, and the columns of
+/// `--subset` and `--split` (`--year-from` is added by the loader). Names not in the data are
+/// kept, so that the fit reports them as unknown columns.
+///
+/// `None`, i.e. load every column, when `--subset` or `--split` does not parse: the columns
+/// it needs are then unknown, and the fit reports the parse error as without a projection.
+fn needed_columns(args: &FitArgs, formula: &Formula) -> Option<Vec<String>> {
+    let mut cols = formula.vars();
+    cols.extend(args.cluster.iter().cloned());
+    cols.extend(args.weights.iter().cloned());
+    if let Some(s) = &args.subset {
+        cols.extend(Subset::parse(s).ok()?.columns());
+    }
+    if let Some(rule) = &args.split {
+        cols.extend(SplitRule::parse(rule).ok()?.columns().ok()?);
+    }
+    let mut seen = std::collections::HashSet::new();
+    cols.retain(|c| seen.insert(c.clone()));
+    Some(cols)
+}
+
 /// Run `keju fit`.
 pub fn run(args: &FitArgs) -> keju::Result<()> {
     let opts = args.options()?;
     opts.vcov_kind()?;
     let formula = Formula::parse(&args.formula)?;
     let t0 = std::time::Instant::now();
-    let frame = args.input.load(&args.data)?;
+    // Only the columns the fit reads: a wide Parquet file loads a handful of its columns, and
+    // a column keju cannot decode matters only when the model uses it.
+    let frame = args
+        .input
+        .load_columns(&args.data, needed_columns(args, &formula))?;
     let load_time = t0.elapsed().as_secs_f64();
     if let Some(rule) = &args.split {
         let rule = SplitRule::parse(rule)?;

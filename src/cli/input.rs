@@ -43,12 +43,23 @@ impl LoadArgs {
             sheet: self.sheet.clone().map(Sheet),
             delimiter: self.delimiter,
             year_from: self.year_from.clone(),
+            columns: None,
         }
     }
 
     /// Load `path` with these options; print what was detected as notes on stderr.
     pub fn load(&self, path: &Path) -> keju::Result<Frame> {
-        let frame = Frame::load_with(path, &self.options())?;
+        self.load_columns(path, None)
+    }
+
+    /// As [`LoadArgs::load`], reading only `columns` from a Parquet file (see
+    /// [`LoadOptions::columns`]; `None` reads all, other formats always read all).
+    pub fn load_columns(&self, path: &Path, columns: Option<Vec<String>>) -> keju::Result<Frame> {
+        let opts = LoadOptions {
+            columns,
+            ..self.options()
+        };
+        let frame = Frame::load_with(path, &opts)?;
         for note in &frame.notes {
             eprintln!("note: {note}");
         }

@@ -1,5 +1,6 @@
 //! [`LoadOptions`]: how to read a data file (text encoding, header rows, Excel sheet,
-//! delimiter, a fiscal year from a date column). Defaults detect everything.
+//! delimiter, a fiscal year from a date column, a column projection for Parquet). Defaults
+//! detect everything and load every column.
 
 use std::fmt;
 
@@ -73,4 +74,15 @@ pub struct LoadOptions {
     /// (`2021-12-31`, `2021/12/31`, `20211231`, `2021`). For Chinese listed firms the fiscal
     /// year is the calendar year.
     pub year_from: Option<String>,
+    /// Parquet only: load just these columns (a projection); `None` (the default) loads all.
+    ///
+    /// The loaded columns keep the file's order; a name listed twice is loaded once. Names
+    /// that are not in the file are skipped, so that [`super::Frame::index_of`] later reports
+    /// them as [`crate::Error::ColumnNotFound`], its suggestion drawn from all the file's
+    /// columns (the others are kept in [`super::Frame::unloaded`]). The `year_from` column is
+    /// loaded whether listed or not. Columns left out are never decoded, so a column type keju
+    /// cannot read (decimal, float16, nested) fails the load only when it is requested.
+    ///
+    /// CSV/TXT, Excel and Stata files ignore this and load every column.
+    pub columns: Option<Vec<String>>,
 }

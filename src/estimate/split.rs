@@ -98,6 +98,23 @@ impl SplitRule {
         Ok(SplitRule::Levels(t.trim_matches('`').to_string()))
     }
 
+    /// Columns the rule reads, without repeats: the column of [`SplitRule::Levels`]; the
+    /// variable and the `by` group of a threshold; every column of a condition.
+    ///
+    /// **Errors**: [`Error::Formula`] when a condition does not parse (never for a rule
+    /// returned by [`SplitRule::parse`], which parsed it).
+    pub fn columns(&self) -> Result<Vec<String>> {
+        Ok(match self {
+            SplitRule::Levels(col) => vec![col.clone()],
+            SplitRule::Threshold { var, by, .. } => {
+                let mut out = vec![var.clone()];
+                out.extend(by.iter().filter(|g| *g != var).cloned());
+                out
+            }
+            SplitRule::Condition(expr) => Subset::parse(expr)?.columns(),
+        })
+    }
+
     /// Group labels and row masks (length n_rows each).
     ///
     /// `pooled` marks the rows of the pooled estimation sample (used for thresholds).
@@ -424,4 +441,24 @@ pub fn render_text(r: &SplitResult) -> String {
         None => s.push_str("equality test: not available for this model\n"),
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_columns() {
+        let cols = |r: &str| SplitRule::parse(r).unwrap().columns().unwrap();
+        assert_eq!(cols("Indnme"), vec!["Indnme"]);
+        assert_eq!(cols("`total assets`"), vec!["total assets"]);
+        assert_eq!(cols("hhi > mean"), vec!["hhi"]);
+        assert_eq!(cols("formal <= median by year"), vec!["formal", "year"]);
+        assert_eq!(cols("size >= median by size"), vec!["size"]);
+        assert_eq!(
+            cols("pc == 0 | (lev < 0.5 & pc != `total assets`)"),
+            vec!["pc", "lev", "total assets"]
+        );
+        assert_eq!(cols("province != \"北京\""), vec!["province"]);
+    }
 }
