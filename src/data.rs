@@ -35,6 +35,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use polars::prelude::*;
+use polars_arrow::array::PrimitiveArray;
 use rayon::prelude::*;
 
 use crate::error::{closest, Error, Result};
@@ -623,8 +624,8 @@ fn read_parquet_columns(path: &Path, source: &str, projection: Option<&[String]>
             };
             // A panic here (Polars on a decimal or float16 column) is reported with the
             // column and its type; the caller's `without_panics` has silenced the hook.
-            let df = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(
-                |panic| {
+            let mut df = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
+                .unwrap_or_else(|panic| {
                     let dtype = schema
                         .get(name.as_str())
                         .map_or(String::new(), |f| format!(" ({:?})", f.dtype()));
@@ -634,12 +635,10 @@ fn read_parquet_columns(path: &Path, source: &str, projection: Option<&[String]>
                          nested types must be converted to numbers or text first): {}",
                         first_line(&panic_message(panic))
                     )))
-                },
-            )?;
+                })?;
             let col = df
-                .columns()
-                .first()
-                .ok_or_else(|| schema_err(format!("column \"{name}\" could not be read")))?;
+                .drop_in_place(name)
+                .map_err(|_| schema_err(format!("column \"{name}\" could not be read")))?;
             convert_parquet_column(name, col, &schema_err)
         })
         .collect::<Result<_>>()?;
@@ -652,32 +651,55 @@ fn read_parquet_columns(path: &Path, source: &str, projection: Option<&[String]>
 
 /// A Polars column as a keju column: numbers and booleans become `f64` (nulls and non-finite
 /// values missing), anything else text.
+///
+/// A column that is one chunk of `f64` after the cast (the usual case for a column just read)
+/// becomes the keju column without a copy: its buffer is taken over from Polars when Polars
+/// holds the only reference, and missing values are marked in place.
 fn convert_parquet_column(
     name: &str,
-    col: &polars::prelude::Column,
+    col: polars::prelude::Column,
     schema_err: &dyn Fn(String) -> Error,
 ) -> Result<Column> {
     let dtype = col.dtype().clone();
     Ok(
         if dtype.is_primitive_numeric() || dtype == DataType::Boolean {
-            let f = col
-                .cast(&DataType::Float64)
-                .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
-            let ca = f.f64().map_err(|e| schema_err(e.to_string()))?;
-            let finite = |v: f64| if v.is_finite() { v } else { f64::NAN };
-            let mut out = Vec::with_capacity(ca.len());
-            for arr in ca.downcast_iter() {
-                match arr.validity() {
-                    None => out.extend(arr.values().iter().map(|v| finite(*v))),
-                    Some(valid) => {
-                        out.extend(arr.values().iter().zip(valid.iter()).map(|(v, ok)| {
-                            if ok {
-                                finite(*v)
-                            } else {
-                                f64::NAN
-                            }
-                        }))
-                    }
+            let f = if dtype == DataType::Float64 {
+                col
+            } else {
+                col.cast(&DataType::Float64)
+                    .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?
+            };
+            let finite = |v: &mut f64| {
+                if !v.is_finite() {
+                    *v = f64::NAN
+                }
+            };
+            let mut out: Vec<f64> = Vec::new();
+            for chunk in f.take_materialized_series().into_chunks() {
+                let arr = chunk
+                    .as_any()
+                    .downcast_ref::<PrimitiveArray<f64>>()
+                    .ok_or_else(|| schema_err(format!("column \"{name}\": not a float column")))?
+                    .clone();
+                // The clone shares the buffer; dropping the chunk leaves `arr` its only owner.
+                drop(chunk);
+                let (_, values, validity) = arr.into_inner();
+                let start = out.len();
+                if out.is_empty() {
+                    out = values.to_vec();
+                } else {
+                    out.extend_from_slice(values.as_slice());
+                }
+                let part = &mut out[start..];
+                match validity {
+                    None => part.iter_mut().for_each(finite),
+                    Some(valid) => part.iter_mut().zip(valid.iter()).for_each(|(v, ok)| {
+                        if ok {
+                            finite(v)
+                        } else {
+                            *v = f64::NAN
+                        }
+                    }),
                 }
             }
             Column::Num(out)
@@ -730,6 +752,51 @@ mod tests {
         assert!(err.contains("line 3") && err.contains("n.a."), "{err}");
         let err = f.numeric("yy").unwrap_err().to_string();
         assert!(err.contains("did you mean \"y\""), "{err}");
+    }
+
+    /// Parquet numbers become f64 columns (taken over from Polars without a copy when possible):
+    /// nulls and non-finite values are missing, integers and booleans converted, across row
+    /// groups (several chunks).
+    #[test]
+    fn parquet_numbers_nulls_and_non_finite_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("n.parquet");
+        let mut df = DataFrame::new_infer_height(vec![
+            polars::prelude::Column::new(
+                "f".into(),
+                [
+                    Some(1.5),
+                    None,
+                    Some(f64::INFINITY),
+                    Some(f64::NAN),
+                    Some(-2.0),
+                    Some(f64::NEG_INFINITY),
+                ],
+            ),
+            polars::prelude::Column::new(
+                "i".into(),
+                [Some(3i64), Some(4), None, Some(-1), Some(0), Some(7)],
+            ),
+            polars::prelude::Column::new("b".into(), [true, false, true, true, false, false]),
+            polars::prelude::Column::new("g".into(), [2.0f64, 4.0, 6.0, 8.0, 10.0, 12.0]),
+        ])
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(&p).unwrap())
+            .with_row_group_size(Some(4))
+            .finish(&mut df)
+            .unwrap();
+        let f = Frame::load(&p).unwrap();
+        let show = |name: &str| -> Vec<String> {
+            f.numeric(name)
+                .unwrap()
+                .iter()
+                .map(|v| format!("{v}"))
+                .collect()
+        };
+        assert_eq!(show("f"), ["1.5", "NaN", "NaN", "NaN", "-2", "NaN"]);
+        assert_eq!(show("i"), ["3", "4", "NaN", "-1", "0", "7"]);
+        assert_eq!(show("b"), ["1", "0", "1", "1", "0", "0"]);
+        assert_eq!(show("g"), ["2", "4", "6", "8", "10", "12"]);
     }
 
     #[test]
