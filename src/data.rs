@@ -97,14 +97,30 @@ impl Column {
         }
     }
 
+    /// Dense group codes and the number of groups, without level labels: what fixed effects
+    /// and clusters need. Same codes as [`Column::factorize`].
+    pub fn group_codes(&self) -> (Vec<u32>, usize) {
+        if let Column::Num(v) = self {
+            if let Some((codes, values)) = integer_codes(v) {
+                return (codes, values.len());
+            }
+        }
+        let f = self.factorize();
+        let n = f.levels.len();
+        (f.codes, n)
+    }
+
     /// Dense group codes, levels sorted (numerically for numbers).
     ///
     /// **Complexity**: O(n log n) for text, O(n log L) for numbers.
     pub fn factorize(&self) -> Factor {
         match self {
             Column::Num(v) => {
-                if let Some(f) = factorize_integers(v) {
-                    return f;
+                if let Some((codes, values)) = integer_codes(v) {
+                    return Factor {
+                        codes,
+                        levels: values.into_iter().map(format_number).collect(),
+                    };
                 }
                 let mut uniq: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
                 uniq.sort_by(|a, b| a.total_cmp(b));
@@ -149,22 +165,28 @@ impl Column {
 }
 
 /// Dense codes for whole numbers in a range at most a few times the row count (firm ids,
-/// years): one pass to mark the values present, one to code them, no sort. Levels are in
-/// numeric order, as the general path gives. `None` when the values do not qualify.
-fn factorize_integers(v: &[f64]) -> Option<Factor> {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for x in v.iter().filter(|x| !x.is_nan()) {
-        if x.fract() != 0.0 {
-            return None;
-        }
-        lo = lo.min(*x);
-        hi = hi.max(*x);
+/// years): one parallel pass for the range, one to mark the values present, one (parallel) to
+/// code them, no sort. Returns the codes and the level values in numeric order, as the
+/// general path gives; `None` when the values do not qualify.
+fn integer_codes(v: &[f64]) -> Option<(Vec<u32>, Vec<f64>)> {
+    const CHUNK: usize = 1 << 16;
+    let (lo, hi, whole) = v
+        .par_chunks(CHUNK)
+        .map(|c| {
+            c.iter().filter(|x| !x.is_nan()).fold(
+                (f64::INFINITY, f64::NEG_INFINITY, true),
+                |(lo, hi, whole), x| (lo.min(*x), hi.max(*x), whole && x.fract() == 0.0),
+            )
+        })
+        .reduce(
+            || (f64::INFINITY, f64::NEG_INFINITY, true),
+            |a, b| (a.0.min(b.0), a.1.max(b.1), a.2 && b.2),
+        );
+    if !whole {
+        return None;
     }
     if lo > hi {
-        return Some(Factor {
-            codes: vec![Factor::MISSING; v.len()],
-            levels: Vec::new(),
-        });
+        return Some((vec![Factor::MISSING; v.len()], Vec::new()));
     }
     let range = hi - lo;
     if range > (4 * v.len() + 1024) as f64 {
@@ -174,15 +196,15 @@ fn factorize_integers(v: &[f64]) -> Option<Factor> {
     for x in v.iter().filter(|x| !x.is_nan()) {
         slot[(x - lo) as usize] = 0;
     }
-    let mut levels = Vec::new();
+    let mut values = Vec::new();
     for (k, s) in slot.iter_mut().enumerate() {
         if *s == 0 {
-            *s = levels.len() as u32;
-            levels.push(format_number(lo + k as f64));
+            *s = values.len() as u32;
+            values.push(lo + k as f64);
         }
     }
     let codes = v
-        .iter()
+        .par_iter()
         .map(|x| {
             if x.is_nan() {
                 Factor::MISSING
@@ -191,7 +213,7 @@ fn factorize_integers(v: &[f64]) -> Option<Factor> {
             }
         })
         .collect();
-    Some(Factor { codes, levels })
+    Some((codes, values))
 }
 
 /// Print a number the way a user typed it: integers without a decimal point.
@@ -883,11 +905,19 @@ mod tests {
     #[test]
     fn integer_fast_path_equals_general_path() {
         let v = vec![209.0, 211.0, f64::NAN, 209.0, -3.0, 211.0];
-        let fast = factorize_integers(&v).unwrap();
-        assert_eq!(fast.levels, vec!["-3", "209", "211"]);
-        assert_eq!(fast.codes, vec![1, 2, Factor::MISSING, 1, 0, 2]);
-        assert!(factorize_integers(&[0.5, 1.0]).is_none());
-        assert!(factorize_integers(&[0.0, 1e12]).is_none());
+        let (codes, values) = integer_codes(&v).unwrap();
+        assert_eq!(values, vec![-3.0, 209.0, 211.0]);
+        assert_eq!(codes, vec![1, 2, Factor::MISSING, 1, 0, 2]);
+        assert!(integer_codes(&[0.5, 1.0]).is_none());
+        assert!(integer_codes(&[0.0, 1e12]).is_none());
+        // The general path (a non-integer forces it) codes the same order; group_codes agrees
+        // with factorize on both paths.
+        let col = Column::Num(v.clone());
+        assert_eq!(col.factorize().levels, vec!["-3", "209", "211"]);
+        assert_eq!(col.group_codes(), (codes, 3));
+        let frac = Column::Num(vec![2.5, f64::NAN, -1.0, 2.5]);
+        assert_eq!(frac.group_codes(), (frac.factorize().codes, 2));
+        assert_eq!(frac.factorize().codes, vec![1, Factor::MISSING, 0, 1]);
     }
 
     #[test]

@@ -382,16 +382,19 @@ impl Input<'_> {
     }
 }
 
-fn grouping(frame: &Frame, vars: &[String]) -> Result<Factor> {
+/// Codes of a fixed effect or cluster on all input rows, and its number of levels; several
+/// variables (`fe1^fe2`) are combined.
+fn grouping(frame: &Frame, vars: &[String]) -> Result<(Vec<u32>, usize)> {
+    if let [v] = vars {
+        return Ok(frame.column(v)?.group_codes());
+    }
     let parts: Vec<Factor> = vars
         .iter()
         .map(|v| Ok(frame.column(v)?.factorize()))
         .collect::<Result<_>>()?;
-    Ok(if parts.len() == 1 {
-        parts.into_iter().next().expect("one part")
-    } else {
-        combine_factors(&parts)
-    })
+    let f = combine_factors(&parts);
+    let n = f.levels.len();
+    Ok((f.codes, n))
 }
 
 impl Design {
@@ -487,11 +490,11 @@ impl Design {
             .iter()
             .map(|c| key_of(std::slice::from_ref(c)))
             .collect();
-        let groupings: Vec<Factor> = keys
+        let groupings: Vec<(Vec<u32>, usize)> = keys
             .par_iter()
             .map(|k| grouping(frame, k))
             .collect::<Result<_>>()?;
-        let fe_factors: Vec<&Factor> = fe_key.iter().map(|&i| &groupings[i]).collect();
+        let fe_groupings: Vec<&(Vec<u32>, usize)> = fe_key.iter().map(|&i| &groupings[i]).collect();
         let weights_all = match &opts.weights {
             Some(w) => {
                 frame.numeric(w)?;
@@ -502,7 +505,7 @@ impl Design {
 
         // Missing-value mask: every column over blocks of rows, blocks in parallel.
         let mut nums: Vec<&[f64]> = vec![y_all.slice(frame)];
-        let mut codes: Vec<&[u32]> = groupings.iter().map(|f| &f.codes[..]).collect();
+        let mut codes: Vec<&[u32]> = groupings.iter().map(|(c, _)| &c[..]).collect();
         for t in terms.iter().chain(&endog).chain(&instr) {
             match t {
                 Evaluated::Num { values, .. } => nums.push(values.slice(frame)),
@@ -546,9 +549,9 @@ impl Design {
                 }
             }
         }
-        if !opts.keep_singletons && !fe_factors.is_empty() {
-            let codes: Vec<Vec<u32>> = fe_factors.iter().map(|f| f.codes.clone()).collect();
-            let levels: Vec<usize> = fe_factors.iter().map(|f| f.levels.len()).collect();
+        if !opts.keep_singletons && !fe_groupings.is_empty() {
+            let codes: Vec<&[u32]> = fe_groupings.iter().map(|(c, _)| &c[..]).collect();
+            let levels: Vec<usize> = fe_groupings.iter().map(|(_, l)| *l).collect();
             removed.singletons = drop_singletons(&codes, &levels, &mut keep);
         }
         let rows: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
@@ -631,7 +634,7 @@ impl Design {
         // Codes on the estimation sample, once per distinct grouping, in parallel.
         let mut compact: Vec<(Vec<u32>, usize)> = groupings
             .par_iter()
-            .map(|f| compact_codes(&f.codes, f.levels.len(), &rows))
+            .map(|(c, l)| compact_codes(c, *l, &rows))
             .collect();
         let mut uses = vec![0usize; compact.len()];
         fe_key

@@ -193,7 +193,7 @@ fn connected_components(a: &[u32], la: usize, b: &[u32], lb: usize) -> usize {
 /// `keep[i]` is updated in place. Returns the number of rows dropped.
 ///
 /// **Complexity**: O(n_rows · Q) per round; rounds are few in practice.
-pub fn drop_singletons(codes: &[Vec<u32>], n_levels: &[usize], keep: &mut [bool]) -> usize {
+pub fn drop_singletons(codes: &[&[u32]], n_levels: &[usize], keep: &mut [bool]) -> usize {
     let mut dropped = 0;
     let mut counts: Vec<Vec<u32>> = n_levels.iter().map(|l| vec![0; *l]).collect();
     loop {
@@ -610,7 +610,7 @@ mod tests {
         let firm = vec![0, 0, 1, 1, 2];
         let year = vec![0, 1, 1, 2, 2];
         let mut keep = vec![true; 5];
-        let dropped = drop_singletons(&[firm, year], &[3, 3], &mut keep);
+        let dropped = drop_singletons(&[&firm, &year], &[3, 3], &mut keep);
         assert_eq!(dropped, 5);
         assert!(keep.iter().all(|k| !k));
     }

@@ -200,7 +200,12 @@ pub fn estimate(
             None => design.y.iter().map(|a| a * a).sum(),
         }
     };
-    let ss_before: Vec<f64> = (0..k).map(|j| wss_centered(design.x.col(j), w)).collect();
+    let ss_before: Vec<f64> = design
+        .x
+        .columns
+        .par_iter()
+        .map(|c| wss_centered(c, w))
+        .collect();
     let mut clock = std::time::Instant::now();
     let mut timings = Vec::new();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
