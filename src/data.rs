@@ -122,7 +122,10 @@ impl Column {
                         levels: values.into_iter().map(format_number).collect(),
                     };
                 }
-                let mut uniq: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+                // `+ 0.0` turns −0 into 0: one group, as in the integer path (and pandas);
+                // total_cmp alone would order −0 before 0 and dedup would then merge them.
+                let mut uniq: Vec<f64> =
+                    v.iter().filter(|x| !x.is_nan()).map(|x| x + 0.0).collect();
                 uniq.sort_by(|a, b| a.total_cmp(b));
                 uniq.dedup();
                 let codes = v
@@ -131,7 +134,8 @@ impl Column {
                         if x.is_nan() {
                             Factor::MISSING
                         } else {
-                            uniq.binary_search_by(|u| u.total_cmp(x))
+                            let x = x + 0.0;
+                            uniq.binary_search_by(|u| u.total_cmp(&x))
                                 .expect("value is among the unique values")
                                 as u32
                         }
@@ -238,6 +242,21 @@ pub fn parse_cell(s: &str) -> Option<f64> {
     t.parse::<f64>()
         .ok()
         .map(|x| if x.is_finite() { x } else { f64::NAN })
+}
+
+/// Largest magnitude below which every integer is exact as an `f64` (2^53). Integers beyond
+/// it (18-digit ids) would merge when stored as numbers, so such columns stay text.
+pub const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+/// Whether a cell that parses as `x` must keep its column text: a leading zero (`000001`, a
+/// stock code), or an integer written in full beyond [`EXACT_INTEGER_LIMIT`] and within the
+/// 64-bit range of ids (longer digit strings are magnitudes, not ids, and stay numbers).
+fn keeps_text(s: &str, x: f64) -> bool {
+    let t = s.trim().trim_start_matches(['-', '+']);
+    has_leading_zero(s)
+        || (x.abs() > EXACT_INTEGER_LIMIT
+            && x.abs() < 18_446_744_073_709_551_616.0
+            && t.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn has_leading_zero(s: &str) -> bool {
@@ -423,7 +442,9 @@ impl Frame {
                     .enumerate()
                     .find_map(|(i, c)| {
                         c.as_deref().and_then(|s| {
-                            (parse_cell(s).is_none() || has_leading_zero(s)).then_some((i, s))
+                            parse_cell(s)
+                                .is_none_or(|x| keeps_text(s, x))
+                                .then_some((i, s))
                         })
                     })
                     .unwrap_or((0, ""));
@@ -432,7 +453,7 @@ impl Frame {
                     column: name.to_string(),
                     line: self.line_of(row),
                     value: value.to_string(),
-                    expected: "a number (this column is text; text columns can be fixed effects, clusters or i() factors)".into(),
+                    expected: "a number (this column is text: a cell is not a number, has a leading zero, or is an integer beyond 2^53 that a number would not keep exactly; text columns can be fixed effects, clusters or i() factors)".into(),
                 })
             }
         }
@@ -683,60 +704,83 @@ fn convert_parquet_column(
     schema_err: &dyn Fn(String) -> Error,
 ) -> Result<Column> {
     let dtype = col.dtype().clone();
-    Ok(
-        if dtype.is_primitive_numeric() || dtype == DataType::Boolean {
-            let f = if dtype == DataType::Float64 {
-                col
-            } else {
-                col.cast(&DataType::Float64)
-                    .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?
-            };
-            let finite = |v: &mut f64| {
-                if !v.is_finite() {
+    if dtype == DataType::Null {
+        // A column with no value at all (pyarrow's null type): numeric and all missing, as
+        // the same column in a CSV file.
+        return Ok(Column::Num(vec![f64::NAN; col.len()]));
+    }
+    if !(dtype.is_primitive_numeric() || dtype == DataType::Boolean) {
+        return parquet_text(name, &col, schema_err);
+    }
+    let f = if dtype == DataType::Float64 {
+        col
+    } else {
+        let f = col
+            .cast(&DataType::Float64)
+            .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
+        // 64-bit integers beyond 2^53 (18-digit ids) are not exact as f64: distinct ids would
+        // merge. Such a column stays text, as a CSV column of such numbers does.
+        let ca = f.f64().map_err(|e| schema_err(e.to_string()))?;
+        let inexact = |m: Option<f64>| m.is_some_and(|m| m.abs() > EXACT_INTEGER_LIMIT);
+        if dtype.is_integer() && (inexact(ca.max()) || inexact(ca.min())) {
+            return parquet_text(name, &col, schema_err);
+        }
+        f
+    };
+    let finite = |v: &mut f64| {
+        if !v.is_finite() {
+            *v = f64::NAN
+        }
+    };
+    let mut out: Vec<f64> = Vec::new();
+    for chunk in f.take_materialized_series().into_chunks() {
+        let arr = chunk
+            .as_any()
+            .downcast_ref::<PrimitiveArray<f64>>()
+            .ok_or_else(|| schema_err(format!("column \"{name}\": not a float column")))?
+            .clone();
+        // The clone shares the buffer; dropping the chunk leaves `arr` its only owner.
+        drop(chunk);
+        let (_, values, validity) = arr.into_inner();
+        let start = out.len();
+        if out.is_empty() {
+            out = values.to_vec();
+        } else {
+            out.extend_from_slice(values.as_slice());
+        }
+        let part = &mut out[start..];
+        match validity {
+            None => part.iter_mut().for_each(finite),
+            Some(valid) => part.iter_mut().zip(valid.iter()).for_each(|(v, ok)| {
+                if ok {
+                    finite(v)
+                } else {
                     *v = f64::NAN
                 }
-            };
-            let mut out: Vec<f64> = Vec::new();
-            for chunk in f.take_materialized_series().into_chunks() {
-                let arr = chunk
-                    .as_any()
-                    .downcast_ref::<PrimitiveArray<f64>>()
-                    .ok_or_else(|| schema_err(format!("column \"{name}\": not a float column")))?
-                    .clone();
-                // The clone shares the buffer; dropping the chunk leaves `arr` its only owner.
-                drop(chunk);
-                let (_, values, validity) = arr.into_inner();
-                let start = out.len();
-                if out.is_empty() {
-                    out = values.to_vec();
-                } else {
-                    out.extend_from_slice(values.as_slice());
-                }
-                let part = &mut out[start..];
-                match validity {
-                    None => part.iter_mut().for_each(finite),
-                    Some(valid) => part.iter_mut().zip(valid.iter()).for_each(|(v, ok)| {
-                        if ok {
-                            finite(v)
-                        } else {
-                            *v = f64::NAN
-                        }
-                    }),
-                }
-            }
-            Column::Num(out)
-        } else {
-            let s = col.cast(&DataType::String).map_err(|e| {
-                schema_err(format!(
-                    "column \"{name}\" ({dtype}): {}; decimals, float16 and nested types \
-                         must be converted to numbers or text first",
-                    first_line(&e.to_string())
-                ))
-            })?;
-            let ca = s.str().map_err(|e| schema_err(e.to_string()))?;
-            Column::Str(ca.iter().map(|x| x.map(String::from)).collect())
-        },
-    )
+            }),
+        }
+    }
+    Ok(Column::Num(out))
+}
+
+/// A Polars column as a keju text column.
+fn parquet_text(
+    name: &str,
+    col: &polars::prelude::Column,
+    schema_err: &dyn Fn(String) -> Error,
+) -> Result<Column> {
+    let s = col.cast(&DataType::String).map_err(|e| {
+        schema_err(format!(
+            "column \"{name}\" ({}): {}; decimals, float16 and nested types must be converted \
+             to numbers or text first",
+            col.dtype(),
+            first_line(&e.to_string())
+        ))
+    })?;
+    let ca = s.str().map_err(|e| schema_err(e.to_string()))?;
+    Ok(Column::Str(
+        ca.iter().map(|x| x.map(String::from)).collect(),
+    ))
 }
 
 fn first_line(s: &str) -> &str {
@@ -915,6 +959,15 @@ mod tests {
         let col = Column::Num(v.clone());
         assert_eq!(col.factorize().levels, vec!["-3", "209", "211"]);
         assert_eq!(col.group_codes(), (codes, 3));
+        // −0 and 0 are one group on both paths (a panic before: sorted apart, deduplicated
+        // together).
+        let zeros = Column::Num(vec![0.0, -0.0, 0.5, 0.0, -0.0]);
+        assert_eq!(zeros.factorize().codes, vec![0, 0, 1, 0, 0]);
+        assert_eq!(zeros.factorize().levels, vec!["0", "0.5"]);
+        assert_eq!(
+            Column::Num(vec![0.0, -0.0, 1.0]).group_codes(),
+            (vec![0, 0, 1], 2)
+        );
         let frac = Column::Num(vec![2.5, f64::NAN, -1.0, 2.5]);
         assert_eq!(frac.group_codes(), (frac.factorize().codes, 2));
         assert_eq!(frac.factorize().codes, vec![1, Factor::MISSING, 0, 1]);

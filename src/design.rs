@@ -435,12 +435,25 @@ impl Design {
             .terms
             .iter()
             .chain(formula.iv.iter().flat_map(|iv| iv.endogenous.iter()))
-            .find(|t| t.label() == formula.outcome_label)
+            .find(|t| {
+                // Same text, or the same expression written differently (`(y)`, `I(y)`,
+                // `log( y )`).
+                t.label() == formula.outcome_label
+                    || matches!(t, Term::Numeric { factors, .. } if factors[..] == [formula.outcome.clone()])
+            })
         {
             return Err(Error::Formula {
                 formula: formula.text.clone(),
                 position: 1,
-                message: format!("the outcome \"{}\" also appears as a regressor", t.label()),
+                message: if t.label() == formula.outcome_label {
+                    format!("the outcome \"{}\" also appears as a regressor", t.label())
+                } else {
+                    format!(
+                        "the outcome \"{}\" also appears as a regressor (written \"{}\")",
+                        formula.outcome_label,
+                        t.label()
+                    )
+                },
             });
         }
         let mut keep = match &opts.subset {

@@ -181,3 +181,95 @@ fn nested_fixed_effects_converge_without_warning() {
         }
     }
 }
+
+/// Second hostile review (2026-11-30, after the Parquet projection and the owned design).
+mod second_review {
+    use super::*;
+    use polars::prelude::*;
+
+    /// −0 and 0 in a numeric fixed effect that needs the general coding path (a fraction)
+    /// made factorize panic; they are one group, as in pandas and pyfixest.
+    #[test]
+    fn negative_zero_and_zero_are_one_group() {
+        let (_d, p) = write_csv(
+            "nz.csv",
+            "g,x,y\n0,1,2\n-0,2,3\n0.5,3,5\n0,4,4\n-0,5,7\n0.5,6,6\n",
+        );
+        for extra in [&[][..], &["--cluster", "g"][..]] {
+            let r = ok(&p, "y ~ x | g", extra);
+            assert_eq!(r["fixed_effects"][0]["levels"], 2, "{r}");
+        }
+        let r = ok(&p, "y ~ x + i(g)", &[]);
+        assert_eq!(r["coefficients"].as_array().unwrap().len(), 3, "{r}");
+    }
+
+    /// The outcome written another way on the right-hand side is refused like `y ~ y`.
+    #[test]
+    fn outcome_written_differently_is_refused() {
+        let p = fixture("reference/petersen.csv");
+        for f in ["y ~ x + (y)", "y ~ x + I(y)", "log(y + 10) ~ log( y + 10 )"] {
+            let (code, err) = fails(&p, f, &[]);
+            assert_eq!(code, 1, "{f}");
+            assert!(err.contains("also appears as a regressor"), "{f}: {err}");
+        }
+    }
+
+    /// A `--subset` or `--split` that does not parse is reported as such, before loading (a
+    /// column keju cannot decode in the file was reported instead).
+    #[test]
+    fn subset_and_split_errors_come_before_loading() {
+        let p = fixture("formats/panel_wide.parquet");
+        let (_, err) = fails(&p, "ROA ~ Lev | Stkcd", &["--subset", "Stkcd = 1"]);
+        assert!(err.contains("=="), "{err}");
+        assert!(!err.contains("Cash"), "{err}");
+        let (_, err) = fails(&p, "ROA ~ Lev | Stkcd", &["--split", "Lev >"]);
+        assert!(!err.contains("Cash") && err.contains("Lev >"), "{err}");
+    }
+
+    /// 18-digit integer ids (beyond 2^53) in Parquet int64 or CSV stay text, so distinct ids
+    /// do not merge; the same ids below 2^53 give the same fit.
+    #[test]
+    fn integer_ids_beyond_2_53_stay_distinct() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 60usize;
+        let firm: Vec<i64> = (0..n as i64).map(|i| i % 12).collect();
+        let x: Vec<f64> = (0..n).map(|i| ((i * 37) % 11) as f64 / 3.0).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| x[i] * 0.7 + (firm[i] as f64) * 0.3 + ((i * 13) % 7) as f64 / 5.0)
+            .collect();
+        let big: Vec<i64> = firm.iter().map(|f| (1i64 << 53) + f).collect();
+        let mut df = DataFrame::new_infer_height(vec![
+            Column::new("small".into(), &firm),
+            Column::new("big".into(), &big),
+            Column::new("x".into(), &x),
+            Column::new("y".into(), &y),
+        ])
+        .unwrap();
+        let pq = dir.path().join("ids.parquet");
+        ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let csv = dir.path().join("ids.csv");
+        let mut text = String::from("small,big,x,y\n");
+        for i in 0..n {
+            text += &format!("{},{},{},{}\n", firm[i], big[i], x[i], y[i]);
+        }
+        std::fs::write(&csv, text).unwrap();
+        let reference = ok(&pq, "y ~ x | small", &["--cluster", "small"]);
+        assert_eq!(reference["fixed_effects"][0]["levels"], 12);
+        for p in [&pq, &csv] {
+            let r = ok(p, "y ~ x | big", &["--cluster", "big"]);
+            assert_eq!(r["fixed_effects"][0]["levels"], 12, "{}", p.display());
+            assert_eq!(
+                r["coefficients"],
+                reference["coefficients"],
+                "{}",
+                p.display()
+            );
+            // As a number it is refused with the reason, not rounded.
+            let (code, err) = fails(p, "y ~ x + big", &[]);
+            assert_eq!(code, 1);
+            assert!(err.contains("2^53"), "{err}");
+        }
+    }
+}

@@ -130,7 +130,7 @@ impl FitArgs {
         }
         Ok(FitOptions {
             vcov: self.vcov,
-            cluster: self.cluster.clone(),
+            cluster: self.cluster.iter().map(|c| c.trim().to_string()).collect(),
             fixef_k: self.fixef_k,
             fe_redundancy: self.fe_redundancy,
             cluster_df: self.cluster_df,
@@ -155,21 +155,21 @@ impl FitArgs {
 /// `--subset` and `--split` (`--year-from` is added by the loader). Names not in the data are
 /// kept, so that the fit reports them as unknown columns.
 ///
-/// `None`, i.e. load every column, when `--subset` or `--split` does not parse: the columns
-/// it needs are then unknown, and the fit reports the parse error as without a projection.
-fn needed_columns(args: &FitArgs, formula: &Formula) -> Option<Vec<String>> {
+/// **Errors**: a `--subset` or `--split` that does not parse, reported before anything is
+/// loaded (as without a projection: the data play no part in parsing them).
+fn needed_columns(args: &FitArgs, formula: &Formula) -> keju::Result<Vec<String>> {
     let mut cols = formula.vars();
-    cols.extend(args.cluster.iter().cloned());
+    cols.extend(args.cluster.iter().map(|c| c.trim().to_string()));
     cols.extend(args.weights.iter().cloned());
     if let Some(s) = &args.subset {
-        cols.extend(Subset::parse(s).ok()?.columns());
+        cols.extend(Subset::parse(s)?.columns());
     }
     if let Some(rule) = &args.split {
-        cols.extend(SplitRule::parse(rule).ok()?.columns().ok()?);
+        cols.extend(SplitRule::parse(rule)?.columns()?);
     }
     let mut seen = std::collections::HashSet::new();
     cols.retain(|c| seen.insert(c.clone()));
-    Some(cols)
+    Ok(cols)
 }
 
 /// Run `keju fit`.
@@ -182,7 +182,7 @@ pub fn run(args: &FitArgs) -> keju::Result<()> {
     // a column keju cannot decode matters only when the model uses it.
     let frame = args
         .input
-        .load_columns(&args.data, needed_columns(args, &formula))?;
+        .load_columns(&args.data, Some(needed_columns(args, &formula)?))?;
     let load_time = t0.elapsed().as_secs_f64();
     if let Some(rule) = &args.split {
         let rule = SplitRule::parse(rule)?;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{has_leading_zero, parse_cell, Column, Frame, HeaderRows, MISSING_TOKENS};
+use super::{keeps_text, parse_cell, Column, Frame, HeaderRows, MISSING_TOKENS};
 use crate::error::{Error, Result};
 
 /// Cells of one table as text, column by column, before typing.
@@ -142,7 +142,7 @@ pub(super) fn typed_column(cells: &[Option<&str>]) -> Column {
         match c {
             None => nums.push(f64::NAN),
             Some(s) => match parse_cell(s) {
-                Some(x) if !has_leading_zero(s) => nums.push(x),
+                Some(x) if !keeps_text(s, x) => nums.push(x),
                 _ => {
                     return Column::Str(
                         cells
