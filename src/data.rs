@@ -845,6 +845,7 @@ mod tests {
             ),
             polars::prelude::Column::new("b".into(), [true, false, true, true, false, false]),
             polars::prelude::Column::new("g".into(), [2.0f64, 4.0, 6.0, 8.0, 10.0, 12.0]),
+            polars::prelude::Column::full_null("none".into(), 6, &DataType::Null),
         ])
         .unwrap();
         ParquetWriter::new(std::fs::File::create(&p).unwrap())
@@ -863,6 +864,8 @@ mod tests {
         assert_eq!(show("i"), ["3", "4", "NaN", "-1", "0", "7"]);
         assert_eq!(show("b"), ["1", "0", "1", "1", "0", "0"]);
         assert_eq!(show("g"), ["2", "4", "6", "8", "10", "12"]);
+        // A column of the null type is numeric and all missing (it was text).
+        assert_eq!(show("none"), ["NaN"; 6]);
     }
 
     #[test]
