@@ -570,9 +570,23 @@ impl Design {
         let rows: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
         let n_obs = rows.len();
         if n_obs == 0 {
+            let mut why = vec![
+                format!("{} outside the subset", removed.subset),
+                format!("{} with missing values", removed.missing),
+                format!("{} singletons", removed.singletons),
+            ];
+            if opts.group.is_some() {
+                why.push(format!("{} in other split groups", removed.other_groups));
+            }
+            if opts.weights.is_some() {
+                why.push(format!(
+                    "{} with a zero or negative weight",
+                    removed.nonpositive_weight
+                ));
+            }
             return Err(Error::estimation(format!(
-                "no observations left (of {n}: {} outside the subset, {} with missing values, {} singletons)",
-                removed.subset, removed.missing, removed.singletons
+                "no observations left (of {n}: {})",
+                why.join(", ")
             )));
         }
 
