@@ -681,3 +681,122 @@ fn pseudo_inverse(s_full: &[f64], scale: &[f64], m: usize) -> Vec<f64> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Worker-firm-year panel (each worker moves with probability `p_move` a year) and five
+    /// columns: noise, a column with firm and year effects, an exact firm effect, a constant
+    /// (nothing to solve), and a large level plus year effects.
+    fn panel(
+        workers: usize,
+        firms: usize,
+        years: usize,
+        p_move: f64,
+    ) -> (FixedEffects, Vec<Vec<f64>>, Vec<f64>) {
+        let mut s: u64 = 0x2545f4914f6cdd1d;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut w, mut f, mut t, mut wt) = (vec![], vec![], vec![], vec![]);
+        for i in 0..workers {
+            let mut firm = (next() * firms as f64) as u32;
+            for y in 0..years {
+                if y > 0 && next() < p_move {
+                    firm = (next() * firms as f64) as u32;
+                }
+                w.push(i as u32);
+                f.push(firm);
+                t.push(y as u32);
+                wt.push(0.5 + next());
+            }
+        }
+        let mut map = vec![u32::MAX; firms];
+        let mut nf = 0;
+        for c in f.iter_mut() {
+            if map[*c as usize] == u32::MAX {
+                map[*c as usize] = nf;
+                nf += 1;
+            }
+            *c = map[*c as usize];
+        }
+        let n = w.len();
+        let firm_effect: Vec<f64> = (0..nf).map(|_| next() * 4.0 - 2.0).collect();
+        let cols = vec![
+            (0..n).map(|_| next()).collect(),
+            (0..n)
+                .map(|i| next() + firm_effect[f[i] as usize] + t[i] as f64 * 0.3)
+                .collect(),
+            (0..n).map(|i| firm_effect[f[i] as usize]).collect(),
+            vec![2.5; n],
+            (0..n)
+                .map(|i| 1e4 + (t[i] * t[i]) as f64 + 0.1 * next())
+                .collect(),
+        ];
+        let fe = FixedEffects {
+            names: vec!["worker".into(), "firm".into(), "year".into()],
+            n_levels: vec![workers, nf as usize, years],
+            codes: vec![w, f, t],
+        };
+        (fe, cols, wt)
+    }
+
+    fn inv_level_sums(fe: &FixedEffects, weights: Option<&[f64]>) -> Vec<Vec<f64>> {
+        fe.codes
+            .iter()
+            .zip(&fe.n_levels)
+            .map(|(c, l)| {
+                let mut s = vec![0.0; *l];
+                for (i, g) in c.iter().enumerate() {
+                    s[*g as usize] += weights.map_or(1.0, |w| w[i]);
+                }
+                s.iter()
+                    .map(|v| if *v > 0.0 { 1.0 / v } else { 0.0 })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sparse_cg_matches_the_dense_pseudo_inverse_of_the_same_s() {
+        // 700 firms + 4 years: a sparse S, with stayer-only firms (zero diagonal).
+        let (fe, cols, wt) = panel(3000, 700, 4, 0.15);
+        for weights in [None, Some(&wt[..])] {
+            let inv = inv_level_sums(&fe, weights);
+            let mut red = Reduced::new(&fe, weights, &inv).expect("cheap to build");
+            assert!(red.m > DENSE_MAX && matches!(red.solver, Solver::Sparse { .. }));
+            let sparse: Vec<Vec<f64>> = cols
+                .iter()
+                .map(|x| {
+                    let mut y = x.clone();
+                    let (it, ok) = red.demean(&fe, weights, &mut y, 1e-14, 10_000);
+                    assert!(ok && it < 10_000);
+                    y
+                })
+                .collect();
+            // The dense pseudo-inverse of the same S gives the same residuals.
+            let mut wsum = vec![0.0; red.m];
+            for (t, &qq) in red.rest.iter().enumerate() {
+                for (i, c) in fe.codes[qq].iter().enumerate() {
+                    wsum[red.offset[t] + *c as usize] += weights.map_or(1.0, |w| w[i]);
+                }
+            }
+            red.solver = red.dense_solver(&fe, weights, &wsum);
+            for (x, got) in cols.iter().zip(&sparse) {
+                let mut dense = x.clone();
+                assert_eq!(
+                    red.demean(&fe, weights, &mut dense, 1e-14, 10_000),
+                    (0, true)
+                );
+                let scale = dense.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+                for (a, b) in got.iter().zip(&dense) {
+                    assert!((a - b).abs() <= 1e-10 * scale, "{a} vs {b}");
+                }
+            }
+        }
+    }
+}
