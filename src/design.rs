@@ -620,6 +620,9 @@ impl Design {
             }
         }
         let mut filled = input.fill(&all, &uses, rows_or_all, n_obs).into_iter();
+        // An owned frame's other columns (fixed effects and clusters, coded above; columns the
+        // model does not use) are freed before the codes are compacted.
+        drop(input);
         let mut next = |count: usize| -> Vec<Vec<f64>> { filled.by_ref().take(count).collect() };
         let y = next(1).pop().expect("the outcome is filled");
         let x = Block {
