@@ -1,5 +1,6 @@
 //! The estimation sample: evaluates a [`Formula`] on a [`Frame`], applies the subset, the
-//! missing-value mask and singleton removal, and returns contiguous column-major buffers.
+//! missing-value mask and singleton removal, and returns one contiguous `f64` buffer per column
+//! ([`Design::build_owned`] moves the input columns in rather than copying them).
 //!
 //! One exclusion mask covers outcome, regressors, endogenous variables, instruments, fixed
 //! effects, cluster variables and weights. Rows removed are counted by reason in [`Removed`].

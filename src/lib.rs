@@ -1,7 +1,7 @@
 //! keju (科舉): panel-data econometrics for Chinese listed firms.
 //!
 //! Data flow: [`data::Frame`] (load) → [`formula::Formula`] (parse) → [`design::Design`]
-//! (sample, missing mask, singletons, column-major buffers) → [`absorb`] (fixed-effect
+//! (sample, missing mask, singletons, one buffer per column) → [`absorb`] (fixed-effect
 //! demeaning) → [`estimate`] (OLS, ...) → [`vcov`] (sandwich and small-sample corrections) →
 //! [`report`] (text, JSON). [`culture`] builds the Confucian-culture measures from historical
 //! geography. [`transform`] winsorizes variables before estimation. [`spec`] runs a whole

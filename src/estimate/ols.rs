@@ -2,7 +2,7 @@
 //! iid / HC1 / CR1 variances: what `keju fit` runs.
 //!
 //! Steps: build the sample ([`Design::build`]); centre (intercept models) or demean (fixed
-//! effects) `y` and `X` in one column-major buffer, columns in parallel; scale by √w; drop
+//! effects) `y` and the columns of `X` in place, columns in parallel; scale by √w; drop
 //! regressors absorbed by the fixed effects or collinear with earlier ones, naming each; solve
 //! the normal equations by Cholesky; form scores `x̃ᵢ eᵢ` and the variance.
 //!
