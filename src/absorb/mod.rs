@@ -668,7 +668,7 @@ mod tests {
 
     /// A worker-firm-year panel with a sparse mobility graph: `workers` × `years` rows, each
     /// worker moving with probability `p_move` a year; pseudo-random but deterministic.
-    fn mobility_panel(
+    pub(super) fn mobility_panel(
         workers: usize,
         firms: usize,
         years: usize,

@@ -686,15 +686,17 @@ fn pseudo_inverse(s_full: &[f64], scale: &[f64], m: usize) -> Vec<f64> {
 mod tests {
     use super::*;
 
-    /// Worker-firm-year panel (each worker moves with probability `p_move` a year) and five
-    /// columns: noise, a column with firm and year effects, an exact firm effect, a constant
-    /// (nothing to solve), and a large level plus year effects.
+    /// The worker-firm-year panel of the absorb tests (each worker moves with probability
+    /// `p_move` a year) and five columns: noise, a column with firm and year effects, an exact
+    /// firm effect, a constant (nothing to solve), and a large level plus year effects.
     fn panel(
         workers: usize,
         firms: usize,
         years: usize,
         p_move: f64,
     ) -> (FixedEffects, Vec<Vec<f64>>, Vec<f64>) {
+        let (fe, _, wt) = crate::absorb::tests::mobility_panel(workers, firms, years, p_move, 11);
+        let (f, t) = (&fe.codes[1], &fe.codes[2]);
         let mut s: u64 = 0x2545f4914f6cdd1d;
         let mut next = move || {
             s ^= s << 13;
@@ -702,30 +704,8 @@ mod tests {
             s ^= s << 17;
             (s >> 11) as f64 / (1u64 << 53) as f64
         };
-        let (mut w, mut f, mut t, mut wt) = (vec![], vec![], vec![], vec![]);
-        for i in 0..workers {
-            let mut firm = (next() * firms as f64) as u32;
-            for y in 0..years {
-                if y > 0 && next() < p_move {
-                    firm = (next() * firms as f64) as u32;
-                }
-                w.push(i as u32);
-                f.push(firm);
-                t.push(y as u32);
-                wt.push(0.5 + next());
-            }
-        }
-        let mut map = vec![u32::MAX; firms];
-        let mut nf = 0;
-        for c in f.iter_mut() {
-            if map[*c as usize] == u32::MAX {
-                map[*c as usize] = nf;
-                nf += 1;
-            }
-            *c = map[*c as usize];
-        }
-        let n = w.len();
-        let firm_effect: Vec<f64> = (0..nf).map(|_| next() * 4.0 - 2.0).collect();
+        let n = f.len();
+        let firm_effect: Vec<f64> = (0..fe.n_levels[1]).map(|_| next() * 4.0 - 2.0).collect();
         let cols = vec![
             (0..n).map(|_| next()).collect(),
             (0..n)
@@ -737,11 +717,6 @@ mod tests {
                 .map(|i| 1e4 + (t[i] * t[i]) as f64 + 0.1 * next())
                 .collect(),
         ];
-        let fe = FixedEffects {
-            names: vec!["worker".into(), "firm".into(), "year".into()],
-            n_levels: vec![workers, nf as usize, years],
-            codes: vec![w, f, t],
-        };
         (fe, cols, wt)
     }
 
