@@ -672,12 +672,24 @@ fn read_parquet_columns(path: &Path, source: &str, projection: Option<&[String]>
                     let dtype = schema
                         .get(name.as_str())
                         .map_or(String::new(), |f| format!(" ({:?})", f.dtype()));
-                    Err(schema_err(format!(
-                        "cannot read as Parquet: column \"{name}\"{dtype} could not be decoded \
-                         (corrupt, or a column type keju cannot decode: decimals, float16 and \
-                         nested types must be converted to numbers or text first): {}",
-                        first_line(&panic_message(panic))
-                    )))
+                    let unsupported = ["Decimal", "Float16", "List", "Array", "Struct"]
+                        .iter()
+                        .any(|t| dtype.contains(t));
+                    Err(schema_err(if unsupported {
+                        // Polars' own message ("activate ... feature") is about its build,
+                        // not the user's file.
+                        format!(
+                            "cannot read as Parquet: column \"{name}\"{dtype} has a type keju \
+                             cannot decode: decimals, float16 and nested types must be converted \
+                             to numbers or text first (e.g. pyarrow.compute.cast)"
+                        )
+                    } else {
+                        format!(
+                            "cannot read as Parquet: column \"{name}\"{dtype} could not be \
+                             decoded (corrupt?): {}",
+                            first_line(&panic_message(panic))
+                        )
+                    }))
                 })?;
             let col = df
                 .drop_in_place(name)

@@ -539,7 +539,7 @@ fn table_grid(
             last.push(row);
         }
         grid.notes.push(
-            "Equality p-value: Wald test in a pooled model with all regressors interacted with the group dummies, same fixed effects and clustering.".into(),
+            "Equality p-value: Wald test in a pooled model with all regressors and fixed effects interacted with the group dummies, same clustering.".into(),
         );
     }
     Ok(grid)
