@@ -646,56 +646,85 @@ fn read_parquet_columns(path: &Path, source: &str, projection: Option<&[String]>
         None => (names, Vec::new()),
         Some(wanted) => names.into_iter().partition(|n| wanted.contains(n)),
     };
-    // One column at a time (two in parallel), each converted and its Polars copy freed before
-    // the next is read: the peak holds the frame plus a column or two, not the whole file
-    // twice.
-    let columns: Vec<Column> = names
-        .par_iter()
-        .map(|name| {
-            let read = || {
-                ParquetReader::new(open()?)
-                    .with_columns(Some(vec![name.clone()]))
-                    .finish()
-                    .map_err(|e| {
-                        schema_err(format!(
-                            "column \"{name}\": cannot read this Parquet column ({}); \
+    // One column at a time per thread, each converted and its Polars copy freed before the
+    // thread reads the next: the peak holds the frame plus one column in flight per thread.
+    // Plain threads, not rayon's: Polars runs its own rayon pool, and a rayon worker waiting
+    // on it would start reading further columns meanwhile (all columns in flight at once:
+    // +500 MB on a 5e6-row file with several row groups).
+    let read_column = |name: &String| -> Result<Column> {
+        let read = || {
+            ParquetReader::new(open()?)
+                .with_columns(Some(vec![name.clone()]))
+                .finish()
+                .map_err(|e| {
+                    schema_err(format!(
+                        "column \"{name}\": cannot read this Parquet column ({}); \
                              decimals, float16 and nested types must be converted to numbers \
                              or text first",
-                            first_line(&e.to_string())
-                        ))
-                    })
-            };
-            // A panic here (Polars on a decimal or float16 column) is reported with the
-            // column and its type; the caller's `without_panics` has silenced the hook.
-            let mut df = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
-                .unwrap_or_else(|panic| {
-                    let dtype = schema
-                        .get(name.as_str())
-                        .map_or(String::new(), |f| format!(" ({:?})", f.dtype()));
-                    let unsupported = ["Decimal", "Float16", "List", "Array", "Struct"]
-                        .iter()
-                        .any(|t| dtype.contains(t));
-                    Err(schema_err(if unsupported {
-                        // Polars' own message ("activate ... feature") is about its build,
-                        // not the user's file.
-                        format!(
-                            "cannot read as Parquet: column \"{name}\"{dtype} has a type keju \
+                        first_line(&e.to_string())
+                    ))
+                })
+        };
+        // A panic here (Polars on a decimal or float16 column) is reported with the
+        // column and its type; the caller's `without_panics` has silenced the hook.
+        let mut df = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(
+            |panic| {
+                let dtype = schema
+                    .get(name.as_str())
+                    .map_or(String::new(), |f| format!(" ({:?})", f.dtype()));
+                let unsupported = ["Decimal", "Float16", "List", "Array", "Struct"]
+                    .iter()
+                    .any(|t| dtype.contains(t));
+                Err(schema_err(if unsupported {
+                    // Polars' own message ("activate ... feature") is about its build,
+                    // not the user's file.
+                    format!(
+                        "cannot read as Parquet: column \"{name}\"{dtype} has a type keju \
                              cannot decode: decimals, float16 and nested types must be converted \
                              to numbers or text first (e.g. pyarrow.compute.cast)"
-                        )
-                    } else {
-                        format!(
-                            "cannot read as Parquet: column \"{name}\"{dtype} could not be \
+                    )
+                } else {
+                    format!(
+                        "cannot read as Parquet: column \"{name}\"{dtype} could not be \
                              decoded (corrupt?): {}",
-                            first_line(&panic_message(panic))
-                        )
-                    }))
-                })?;
-            let col = df
-                .drop_in_place(name)
-                .map_err(|_| schema_err(format!("column \"{name}\" could not be read")))?;
-            convert_parquet_column(name, col, &schema_err)
-        })
+                        first_line(&panic_message(panic))
+                    )
+                }))
+            },
+        )?;
+        let col = df
+            .drop_in_place(name)
+            .map_err(|_| schema_err(format!("column \"{name}\" could not be read")))?;
+        convert_parquet_column(name, col, &schema_err)
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = rayon::current_num_threads().clamp(1, names.len().max(1));
+    let mut slots: Vec<Option<Result<Column>>> = (0..names.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(name) = names.get(i) else { break };
+                        done.push((i, read_column(name)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for w in workers {
+            // A panic escaping a reader (outside the per-column catch) resumes here and is
+            // turned into an error by the caller's `without_panics`.
+            for (i, r) in w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)) {
+                slots[i] = Some(r);
+            }
+        }
+    });
+    let columns: Vec<Column> = slots
+        .into_iter()
+        .map(|r| r.expect("every column is read"))
         .collect::<Result<_>>()?;
     let mut frame = Frame::new(source);
     frame.names = names;
