@@ -42,9 +42,14 @@ pub struct Subset {
 }
 
 fn err(text: &str, message: impl Into<String>) -> Error {
+    err_at(text, 1, message)
+}
+
+/// An error at character `position` (1-based) of the filter.
+fn err_at(text: &str, position: usize, message: impl Into<String>) -> Error {
     Error::Formula {
         formula: text.to_string(),
-        position: 1,
+        position,
         message: format!("subset: {}", message.into()),
     }
 }
@@ -53,8 +58,10 @@ const OPS: [&str; 12] = [
     "==", "!=", "<=", ">=", "&&", "||", "<", ">", "&", "|", "!", "(",
 ];
 
-fn lex(text: &str) -> Result<Vec<Tok>> {
+/// Tokens, and the 1-based character position where each starts.
+fn lex(text: &str) -> Result<(Vec<Tok>, Vec<usize>)> {
     let mut out = Vec::new();
+    let mut starts = Vec::new();
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
     while i < chars.len() {
@@ -62,6 +69,9 @@ fn lex(text: &str) -> Result<Vec<Tok>> {
         if c.is_whitespace() {
             i += 1;
             continue;
+        }
+        if starts.len() < out.len() + 1 {
+            starts.push(i + 1);
         }
         if c == ')' {
             out.push(Tok::Op(")"));
@@ -79,7 +89,12 @@ fn lex(text: &str) -> Result<Vec<Tok>> {
             continue;
         }
         if c == '=' {
-            return Err(err(text, "use \"==\" to compare"));
+            let hint = match chars.get(i + 1) {
+                Some('>') => "use \">=\" for greater than or equal",
+                Some('<') => "use \"<=\" for less than or equal",
+                _ => "use \"==\" to compare",
+            };
+            return Err(err_at(text, i + 1, hint));
         }
         if c == '"' || c == '\'' || c == '`' {
             let end = chars[i + 1..]
@@ -106,7 +121,8 @@ fn lex(text: &str) -> Result<Vec<Tok>> {
             out.push(Tok::Name(word));
         }
     }
-    Ok(out)
+    starts.truncate(out.len());
+    Ok((out, starts))
 }
 
 struct P<'a> {
@@ -178,7 +194,7 @@ impl P<'_> {
 impl Subset {
     /// Parse a filter. **Errors**: [`Error::Formula`] describing the problem.
     pub fn parse(text: &str) -> Result<Subset> {
-        let toks = lex(text)?;
+        let (toks, starts) = lex(text)?;
         if toks.is_empty() {
             return Err(err(text, "the expression is empty"));
         }
@@ -199,7 +215,17 @@ impl Subset {
         let mut p = P { text, toks, pos: 0 };
         let root = p.or()?;
         if p.pos < p.toks.len() {
-            return Err(err(text, "unexpected text after the expression"));
+            let at = starts.get(p.pos).copied().unwrap_or(1);
+            let rest: String = text.chars().skip(at - 1).collect();
+            return Err(err_at(
+                text,
+                at,
+                format!(
+                    "unexpected \"{}\" after a complete condition; combine conditions with & \
+                     (and) or | (or)",
+                    rest.trim()
+                ),
+            ));
         }
         Ok(Subset {
             text: text.to_string(),
@@ -375,6 +401,16 @@ mod tests {
     fn errors() {
         let f = frame();
         assert!(Subset::parse("year = 1995").is_err());
+        // The position and the hint point at the mistake.
+        let e = Subset::parse("year => 2013").unwrap_err().to_string();
+        assert!(e.contains("character 6") && e.contains("\">=\""), "{e}");
+        let e = Subset::parse("year >= 2013 and sector == 2")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("character 14") && e.contains("\"and sector == 2\""),
+            "{e}"
+        );
         assert!(Subset::parse("year ==").is_err());
         assert!(Subset::parse("(year == 1").is_err());
         assert!(Subset::parse("").is_err());
