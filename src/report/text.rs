@@ -17,6 +17,20 @@ pub fn stars(p: f64) -> &'static str {
     }
 }
 
+/// A p-value as R prints it: `< 2e-16` below machine precision, two significant digits in
+/// scientific notation below 1e-4, four decimals otherwise.
+fn pval(p: f64) -> String {
+    if !p.is_finite() {
+        "NaN".into()
+    } else if p < 2.2e-16 {
+        "< 2e-16".into()
+    } else if p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
 fn num(x: f64) -> String {
     if !x.is_finite() {
         return "NaN".into();
@@ -97,8 +111,12 @@ pub fn fit_summary(r: &FitResult) -> String {
     for fs in r.first_stage.iter().flatten() {
         let _ = write!(
             s,
-            "first stage {}: F({}, {}) = {:.4} (p = {:.3e})",
-            fs.endogenous, fs.f_df1, fs.f_df2, fs.f_stat, fs.f_p
+            "first stage {}: F({}, {}) = {:.4} (p = {})",
+            fs.endogenous,
+            fs.f_df1,
+            fs.f_df2,
+            fs.f_stat,
+            pval(fs.f_p)
         );
         if let Some(kp) = fs.kp_f {
             let _ = write!(s, ", Kleibergen-Paap F = {kp:.4}");
@@ -184,13 +202,13 @@ fn coefficient_lines(coefs: &[Coefficient], stat: &str) -> String {
         let pad = width - c.term.chars().count();
         let _ = writeln!(
             s,
-            "{}{}  {:>14}  {:>14}  {:>9.3}  {:>10.3e} {}",
+            "{}{}  {:>14}  {:>14}  {:>9.3}  {:>10} {}",
             c.term,
             " ".repeat(pad),
             num(c.estimate),
             num(c.std_error),
             c.t_stat,
-            c.p,
+            pval(c.p),
             stars(c.p)
         );
     }
@@ -207,8 +225,12 @@ pub fn first_stage_tables(r: &FitResult) -> String {
         s.push_str(&coefficient_lines(&fs.coefficients, "t"));
         let _ = write!(
             s,
-            "R2: {:.6}   partial F of excluded instruments: F({}, {}) = {:.4} (p = {:.3e})",
-            fs.r2, fs.f_df1, fs.f_df2, fs.f_stat, fs.f_p
+            "R2: {:.6}   partial F of excluded instruments: F({}, {}) = {:.4} (p = {})",
+            fs.r2,
+            fs.f_df1,
+            fs.f_df2,
+            fs.f_stat,
+            pval(fs.f_p)
         );
         if let Some(kp) = fs.kp_f {
             let _ = write!(s, "   Kleibergen-Paap rk Wald F: {kp:.4}");
@@ -216,4 +238,18 @@ pub fn first_stage_tables(r: &FitResult) -> String {
         let _ = writeln!(s);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pval;
+
+    #[test]
+    fn p_values_print_as_r_does() {
+        assert_eq!(pval(0.658), "0.6580");
+        assert_eq!(pval(0.00012345), "0.0001");
+        assert_eq!(pval(3.2e-7), "3.2e-7");
+        assert_eq!(pval(0.0), "< 2e-16");
+        assert_eq!(pval(f64::NAN), "NaN");
+    }
 }
