@@ -391,7 +391,8 @@ impl Frame {
                 path: self.source.clone(),
                 message: format!(
                     "column \"{name}\" is in the file but was not loaded (left out by the \
-                     column projection)"
+                     column projection, or of a type keju cannot decode: decimals, float16 and \
+                     nested types must be converted to numbers or text first)"
                 ),
             });
         }
@@ -622,6 +623,9 @@ fn load_parquet(path: &Path, source: &str, projection: Option<&[String]>) -> Res
     })
 }
 
+/// Polars data types (by name) that keju's Polars build cannot decode.
+const UNDECODABLE: [&str; 5] = ["Decimal", "Float16", "List", "Array", "Struct"];
+
 fn read_parquet_columns(path: &Path, source: &str, projection: Option<&[String]>) -> Result<Frame> {
     let schema_err = |m: String| Error::Schema {
         path: source.to_string(),
@@ -642,9 +646,41 @@ fn read_parquet_columns(path: &Path, source: &str, projection: Option<&[String]>
     let schema = ParquetReader::new(open()?).schema().map_err(parquet_err)?;
     let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
     // The projection, in file order; the rest are only remembered by name.
-    let (names, unloaded): (Vec<String>, Vec<String>) = match projection {
+    let (names, mut unloaded): (Vec<String>, Vec<String>) = match projection {
         None => (names, Vec::new()),
         Some(wanted) => names.into_iter().partition(|n| wanted.contains(n)),
+    };
+    // Types keju cannot decode: an error when a model names the column (the projection), a
+    // skipped column with a note when every column is read (`keju check`, `describe`, ...).
+    let undecodable = |name: &str| {
+        schema.get(name).map_or(false, |f| {
+            let dtype = format!("{:?}", f.dtype());
+            UNDECODABLE.iter().any(|t| dtype.contains(t))
+        })
+    };
+    let mut notes = Vec::new();
+    let names: Vec<String> = if projection.is_none() {
+        let (skip, keep): (Vec<String>, Vec<String>) =
+            names.into_iter().partition(|n| undecodable(n));
+        for n in &skip {
+            // `Decimal(12, 2)`, `Float16`; nested types by their outer name (`LargeList`).
+            let dtype = schema.get(n.as_str()).map(|f| {
+                let d = format!("{:?}", f.dtype());
+                match d.split_once('(') {
+                    Some((outer, _)) if !outer.starts_with("Decimal") => outer.to_string(),
+                    _ => d,
+                }
+            });
+            notes.push(format!(
+                "column \"{n}\" ({}) skipped: keju cannot decode decimals, float16 or nested \
+                 columns (convert it to numbers or text to use it)",
+                dtype.unwrap_or_default()
+            ));
+        }
+        unloaded.extend(skip);
+        keep
+    } else {
+        names
     };
     // One column at a time per thread, each converted and its Polars copy freed before the
     // thread reads the next: the peak holds the frame plus one column in flight per thread.
@@ -672,9 +708,7 @@ fn read_parquet_columns(path: &Path, source: &str, projection: Option<&[String]>
                 let dtype = schema
                     .get(name.as_str())
                     .map_or(String::new(), |f| format!(" ({:?})", f.dtype()));
-                let unsupported = ["Decimal", "Float16", "List", "Array", "Struct"]
-                    .iter()
-                    .any(|t| dtype.contains(t));
+                let unsupported = UNDECODABLE.iter().any(|t| dtype.contains(t));
                 Err(schema_err(if unsupported {
                     // Polars' own message ("activate ... feature") is about its build,
                     // not the user's file.
@@ -730,6 +764,7 @@ fn read_parquet_columns(path: &Path, source: &str, projection: Option<&[String]>
     frame.names = names;
     frame.columns = columns;
     frame.unloaded = unloaded;
+    frame.notes = notes;
     Ok(frame)
 }
 

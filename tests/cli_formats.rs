@@ -475,3 +475,38 @@ fn parquet_projection_fits_equal_csv() {
     let got = fit_json(WIDE, &[FE, "--cluster", "Stkcd", "--year-from", "Accper"]);
     assert_eq!(got, want);
 }
+
+/// Commands that read every column (`keju check`) skip the columns keju cannot decode with a
+/// note naming each, instead of failing on the file; a model that names one still fails.
+#[test]
+fn full_reads_skip_undecodable_parquet_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = fixture(&format!("formats/{WIDE}")).display().to_string();
+    let out = keju_in(
+        dir.path(),
+        &["check", "--data", &data, "--id", "Stkcd", "--time", "year"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    for (col, ty) in [
+        ("Cash", "Decimal(12, 2)"),
+        ("Beta", "Float16"),
+        ("Tags", "List"),
+    ] {
+        assert!(
+            err.contains(&format!("column \"{col}\" (")) && err.contains(ty),
+            "{col}: {err}"
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("6 firms (Stkcd) x 4 periods (year)"),
+        "{text}"
+    );
+    let (code, err) = keju_fails(dir.path(), &["fit", "ROA ~ Cash", "--data", &data]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("\"Cash\"") && err.contains("cannot decode"),
+        "{err}"
+    );
+}
