@@ -653,7 +653,7 @@ fn read_parquet_columns(path: &Path, source: &str, projection: Option<&[String]>
     // Types keju cannot decode: an error when a model names the column (the projection), a
     // skipped column with a note when every column is read (`keju check`, `describe`, ...).
     let undecodable = |name: &str| {
-        schema.get(name).map_or(false, |f| {
+        schema.get(name).is_some_and(|f| {
             let dtype = format!("{:?}", f.dtype());
             UNDECODABLE.iter().any(|t| dtype.contains(t))
         })
