@@ -134,9 +134,33 @@ fn looks_like_csmar(columns: &[Vec<Option<&str>>]) -> bool {
     names_row && units_row && numeric_below
 }
 
+/// A boolean cell as pandas and R write it (`True`/`False`, `TRUE`/`FALSE`, `true`/`false`).
+fn boolean(s: &str) -> Option<f64> {
+    match s.trim() {
+        "True" | "TRUE" | "true" => Some(1.0),
+        "False" | "FALSE" | "false" => Some(0.0),
+        _ => None,
+    }
+}
+
 /// keju's typing rule: numeric when every non-missing cell is a number without a leading zero;
-/// text otherwise (trimmed, missing tokens as `None`).
+/// 1/0 when every non-missing cell is a boolean word (as Parquet booleans load); text
+/// otherwise (trimmed, missing tokens as `None`).
 pub(super) fn typed_column(cells: &[Option<&str>]) -> Column {
+    let present = || {
+        cells
+            .iter()
+            .flatten()
+            .filter(|s| !MISSING_TOKENS.contains(&s.trim()))
+    };
+    if present().next().is_some() && present().all(|s| boolean(s).is_some()) {
+        return Column::Num(
+            cells
+                .iter()
+                .map(|c| c.and_then(boolean).unwrap_or(f64::NAN))
+                .collect(),
+        );
+    }
     let mut nums = Vec::with_capacity(cells.len());
     for c in cells {
         match c {
@@ -174,6 +198,34 @@ mod tests {
                 .collect(),
             header_line: 1,
         }
+    }
+
+    #[test]
+    fn boolean_words_are_one_and_zero() {
+        let col = typed_column(&[
+            Some("True"),
+            Some("FALSE"),
+            None,
+            Some("NA"),
+            Some(" true "),
+        ]);
+        match col {
+            Column::Num(v) => {
+                assert_eq!(v[..2], [1.0, 0.0]);
+                assert!(v[2].is_nan() && v[3].is_nan());
+                assert_eq!(v[4], 1.0);
+            }
+            c => panic!("{c:?}"),
+        }
+        // Mixed with other words, or all missing: not booleans.
+        assert!(matches!(
+            typed_column(&[Some("True"), Some("maybe")]),
+            Column::Str(_)
+        ));
+        assert!(matches!(
+            typed_column(&[Some("yes"), Some("no")]),
+            Column::Str(_)
+        ));
     }
 
     #[test]
