@@ -100,14 +100,17 @@ impl Column {
     /// Dense group codes and the number of groups, without level labels: what fixed effects
     /// and clusters need. Same codes as [`Column::factorize`].
     pub fn group_codes(&self) -> (Vec<u32>, usize) {
-        if let Column::Num(v) = self {
-            if let Some((codes, values)) = integer_codes(v) {
-                return (codes, values.len());
+        match self {
+            Column::Num(v) => {
+                let (codes, values) = number_codes(v);
+                (codes, values.len())
+            }
+            Column::Str(_) => {
+                let f = self.factorize();
+                let n = f.levels.len();
+                (f.codes, n)
             }
         }
-        let f = self.factorize();
-        let n = f.levels.len();
-        (f.codes, n)
     }
 
     /// Dense group codes, levels sorted (numerically for numbers).
@@ -116,34 +119,10 @@ impl Column {
     pub fn factorize(&self) -> Factor {
         match self {
             Column::Num(v) => {
-                if let Some((codes, values)) = integer_codes(v) {
-                    return Factor {
-                        codes,
-                        levels: values.into_iter().map(format_number).collect(),
-                    };
-                }
-                // `+ 0.0` turns −0 into 0: one group, as in the integer path (and pandas);
-                // total_cmp alone would order −0 before 0 and dedup would then merge them.
-                let mut uniq: Vec<f64> =
-                    v.iter().filter(|x| !x.is_nan()).map(|x| x + 0.0).collect();
-                uniq.sort_by(|a, b| a.total_cmp(b));
-                uniq.dedup();
-                let codes = v
-                    .iter()
-                    .map(|x| {
-                        if x.is_nan() {
-                            Factor::MISSING
-                        } else {
-                            let x = x + 0.0;
-                            uniq.binary_search_by(|u| u.total_cmp(&x))
-                                .expect("value is among the unique values")
-                                as u32
-                        }
-                    })
-                    .collect();
+                let (codes, values) = number_codes(v);
                 Factor {
                     codes,
-                    levels: uniq.into_iter().map(format_number).collect(),
+                    levels: values.into_iter().map(format_number).collect(),
                 }
             }
             Column::Str(v) => {
@@ -166,6 +145,32 @@ impl Column {
             }
         }
     }
+}
+
+/// Dense codes of a numeric column and its distinct values in increasing order: the integer
+/// fast path ([`integer_codes`]) when it applies, a sort of the distinct values otherwise.
+fn number_codes(v: &[f64]) -> (Vec<u32>, Vec<f64>) {
+    if let Some(found) = integer_codes(v) {
+        return found;
+    }
+    // `+ 0.0` turns −0 into 0: one group, as in the integer path (and pandas); total_cmp
+    // alone would order −0 before 0 and dedup would then merge them.
+    let mut uniq: Vec<f64> = v.iter().filter(|x| !x.is_nan()).map(|x| x + 0.0).collect();
+    uniq.sort_by(|a, b| a.total_cmp(b));
+    uniq.dedup();
+    let codes = v
+        .iter()
+        .map(|x| {
+            if x.is_nan() {
+                Factor::MISSING
+            } else {
+                let x = x + 0.0;
+                uniq.binary_search_by(|u| u.total_cmp(&x))
+                    .expect("value is among the unique values") as u32
+            }
+        })
+        .collect();
+    (codes, uniq)
 }
 
 /// Dense codes for whole numbers in a range at most a few times the row count (firm ids,

@@ -114,14 +114,18 @@ enum Values {
 impl Values {
     /// Evaluate `expr`: a plain variable stays a reference to its column.
     fn of(frame: &Frame, expr: &Expr) -> Result<Values> {
-        let n = frame.n_rows();
-        Ok(match expr {
-            Expr::Var(v) => {
-                frame.numeric(v)?;
-                Values::Column(frame.index_of(v)?)
-            }
-            _ => Values::Computed(expr.eval(n, &|name: &str| frame.numeric(name))?),
-        })
+        match expr {
+            Expr::Var(v) => Values::column(frame, v),
+            _ => Ok(Values::Computed(
+                expr.eval(frame.n_rows(), &|name: &str| frame.numeric(name))?,
+            )),
+        }
+    }
+
+    /// The numeric column `name`. **Errors**: as [`Frame::numeric`].
+    fn column(frame: &Frame, name: &str) -> Result<Values> {
+        frame.numeric(name)?;
+        Ok(Values::Column(frame.index_of(name)?))
     }
 
     fn slice<'a>(&'a self, frame: &'a Frame) -> &'a [f64] {
@@ -510,10 +514,7 @@ impl Design {
             .collect::<Result<_>>()?;
         let fe_groupings: Vec<&(Vec<u32>, usize)> = fe_key.iter().map(|&i| &groupings[i]).collect();
         let weights_all = match &opts.weights {
-            Some(w) => {
-                frame.numeric(w)?;
-                Some(Values::Column(frame.index_of(w)?))
-            }
+            Some(w) => Some(Values::column(frame, w)?),
             None => None,
         };
 
