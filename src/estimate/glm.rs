@@ -556,7 +556,7 @@ fn estimate(
     let (clusters, n_clusters) = clusters_on(&design.clusters, &rows);
     let v = vcov::compute(
         &bread,
-        &vcov::columns(&scores, n),
+        vcov::Scores::Columns(&vcov::columns(&scores, n)),
         &VcovInput {
             kind,
             clusters: &clusters,

@@ -284,7 +284,7 @@ pub fn estimate(
         let scores = scores_of(&zbuf, n, &v);
         let vc = vcov::compute(
             &bread_z,
-            &vcov::columns(&scores, n),
+            vcov::Scores::Columns(&vcov::columns(&scores, n)),
             &vcov_input(dof_kz, rss_v),
         );
         warnings.extend(
@@ -342,7 +342,11 @@ pub fn estimate(
     let rss: f64 = resid.iter().map(|e| e * e).sum();
     let scores = scores_of(&xhat, n, &resid);
     let dof_k = ssc::dof_k(kk, fe_params, &nested, opts.fixef_k);
-    let v = vcov::compute(&bread, &vcov::columns(&scores, n), &vcov_input(dof_k, rss));
+    let v = vcov::compute(
+        &bread,
+        vcov::Scores::Columns(&vcov::columns(&scores, n)),
+        &vcov_input(dof_k, rss),
+    );
     warnings.extend(v.warnings);
     let coef_names: Vec<String> = kept_r.iter().map(|&j| names[j].to_string()).collect();
     let coefficients = coefficient_table(&coef_names, &beta, &v.matrix, Some(v.df_t));

@@ -154,6 +154,9 @@ pub fn fit_ols_owned(frame: Frame, formula: &Formula, opts: &FitOptions) -> Resu
     estimate_timed(design, sample_time, formula, opts, &source)
 }
 
+/// Rows per chunk of the residual pass.
+const RESID_CHUNK: usize = 16384;
+
 /// Weighted mean of a column.
 pub(crate) fn wmean(x: &[f64], w: Option<&[f64]>) -> f64 {
     match w {
@@ -192,20 +195,22 @@ pub fn estimate(
     let has_fe = !fe.is_empty();
     let p = k + 1;
 
-    let tss = if has_fe || design.intercept {
-        wss_centered(&design.y, w)
-    } else {
-        match w {
-            Some(w) => design.y.iter().zip(w).map(|(a, b)| b * a * a).sum(),
-            None => design.y.iter().map(|a| a * a).sum(),
-        }
-    };
-    let ss_before: Vec<f64> = design
-        .x
-        .columns
+    // Sums of squares before demeaning, one column per task: y's (the total sum of squares)
+    // and each regressor's (to tell a regressor absorbed by the fixed effects).
+    let centred = has_fe || design.intercept;
+    let ss_all: Vec<f64> = std::iter::once(&design.y)
+        .chain(&design.x.columns)
+        .collect::<Vec<_>>()
         .par_iter()
-        .map(|c| wss_centered(c, w))
+        .enumerate()
+        .map(|(j, c)| match (j, centred, w) {
+            (0, false, Some(w)) => c.iter().zip(w).map(|(a, b)| b * a * a).sum(),
+            (0, false, None) => c.iter().map(|a| a * a).sum(),
+            _ => wss_centered(c, w),
+        })
         .collect();
+    let tss = ss_all[0];
+    let ss_before = &ss_all[1..];
     let mut clock = std::time::Instant::now();
     let mut timings = Vec::new();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
@@ -301,23 +306,44 @@ pub fn estimate(
     let beta_star: Vec<f64> = (0..kk)
         .map(|i| (0..kk).map(|j| bread[(i, j)] * xty[j]).sum())
         .collect();
-    // Residuals over ỹ, in place.
-    let resid = &mut ys[..];
-    for (b, &j) in beta_star.iter().zip(&kept) {
-        let col = &xs[j];
-        resid.iter_mut().zip(col).for_each(|(e, x)| *e -= b * x);
-    }
-    let rss: f64 = resid.iter().map(|e| e * e).sum();
+    // Residuals over ỹ, in place: rows in fixed chunks, in parallel (each residual is
+    // formed column by column in the same order whatever the thread count; Σ e² adds the
+    // chunks' sums in chunk order).
+    let rss: f64 = ys
+        .par_chunks_mut(RESID_CHUNK)
+        .enumerate()
+        .map(|(b, e)| {
+            let lo = b * RESID_CHUNK;
+            for (bj, &j) in beta_star.iter().zip(&kept) {
+                let x = &xs[j][lo..lo + e.len()];
+                e.iter_mut().zip(x).for_each(|(e, x)| *e -= bj * x);
+            }
+            e.iter().map(|v| v * v).sum::<f64>()
+        })
+        .collect::<Vec<f64>>()
+        .iter()
+        .sum();
+    let resid: &[f64] = &ys;
 
-    // Scores x̃ᵢ eᵢ (already √w-scaled on both sides: wᵢ x̃ᵢ eᵢ), over the kept columns of X̃
-    // in place; the other columns are freed.
-    let mut scores: Vec<Vec<f64>> = kept.iter().map(|&j| std::mem::take(&mut xs[j])).collect();
+    // Scores x̃ᵢ eᵢ (already √w-scaled on both sides: wᵢ x̃ᵢ eᵢ) over the kept columns of X̃;
+    // the other columns are freed. The cluster sums form them on the fly; the robust
+    // variance's Gram matrix needs them written out (in place); the iid variance does not
+    // use them.
+    let mut score_cols: Vec<Vec<f64>> = kept.iter().map(|&j| std::mem::take(&mut xs[j])).collect();
     drop(xs);
-    let resid: &[f64] = resid;
-    scores.par_iter_mut().for_each(|col| {
-        col.iter_mut().zip(resid).for_each(|(x, e)| *x *= e);
-    });
-    let scores: Vec<&[f64]> = scores.iter().map(|c| &c[..]).collect();
+    if kind == VcovKind::Hetero {
+        score_cols.par_iter_mut().for_each(|col| {
+            col.iter_mut().zip(resid).for_each(|(x, e)| *x *= e);
+        });
+    }
+    let score_refs: Vec<&[f64]> = score_cols.iter().map(|c| &c[..]).collect();
+    let scores = match kind {
+        VcovKind::Hetero => vcov::Scores::Columns(&score_refs),
+        _ => vcov::Scores::Product {
+            x: &score_refs,
+            e: resid,
+        },
+    };
     lap("solve", &mut timings);
     let nested: Vec<usize> = if kind == VcovKind::Cluster {
         (0..fe.len())
@@ -330,7 +356,7 @@ pub fn estimate(
     let dof_k = ssc::dof_k(kk, fe_params, &nested, opts.fixef_k);
     let v = vcov::compute(
         &bread,
-        &scores,
+        scores,
         &VcovInput {
             kind,
             clusters: &design.clusters,

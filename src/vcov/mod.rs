@@ -83,6 +83,32 @@ pub struct Vcov {
     pub warnings: Vec<String>,
 }
 
+/// The scores of an estimator: row i is observation i's contribution to the estimating
+/// equations.
+#[derive(Debug, Clone, Copy)]
+pub enum Scores<'a> {
+    /// k columns of n_obs (`x_i e_i` for OLS, already formed).
+    Columns(&'a [&'a [f64]]),
+    /// `x_ij e_i`, formed where needed: k columns `x` of n_obs and the n_obs residuals `e`
+    /// (OLS, whose scores need not be written out for a cluster or iid variance).
+    Product { x: &'a [&'a [f64]], e: &'a [f64] },
+}
+
+impl Scores<'_> {
+    /// The number of score columns (k).
+    pub fn len(&self) -> usize {
+        match self {
+            Scores::Columns(c) => c.len(),
+            Scores::Product { x, .. } => x.len(),
+        }
+    }
+
+    /// Whether there are no score columns.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// The columns of a column-major buffer of `n` rows, as [`compute`] takes its scores.
 pub fn columns(buf: &[f64], n: usize) -> Vec<&[f64]> {
     if n == 0 {
@@ -95,10 +121,11 @@ pub fn columns(buf: &[f64], n: usize) -> Vec<&[f64]> {
 /// Compute a variance matrix.
 ///
 /// **Shapes**: `bread`: k × k (symmetric); `scores`: k columns of n_obs, row i the
-/// contribution of observation i to the estimating equations (`x_i e_i` for OLS).
+/// contribution of observation i to the estimating equations (`x_i e_i` for OLS; see
+/// [`Scores`]). The iid variance does not read them.
 ///
 /// **Source**: Cameron & Miller (2015) for CR1; fixest `vcov` and reghdfe for conventions.
-pub fn compute(bread: &Mat<f64>, scores: &[&[f64]], input: &VcovInput<'_>) -> Vcov {
+pub fn compute(bread: &Mat<f64>, scores: Scores<'_>, input: &VcovInput<'_>) -> Vcov {
     let n = input.n_obs;
     let mut warnings = Vec::new();
     let dof_resid = n.saturating_sub(input.dof_k).max(1);
@@ -113,7 +140,7 @@ pub fn compute(bread: &Mat<f64>, scores: &[&[f64]], input: &VcovInput<'_>) -> Vc
             (m, dof_resid)
         }
         VcovKind::Hetero => {
-            let meat = sandwich::meat_hetero(scores, n);
+            let meat = sandwich::meat_hetero(&scores, n);
             let f = ssc::hetero_factor(n, input.dof_k);
             (sandwich::sandwich(bread, &meat) * faer::Scale(f), dof_resid)
         }
@@ -126,16 +153,16 @@ pub fn compute(bread: &Mat<f64>, scores: &[&[f64]], input: &VcovInput<'_>) -> Vc
                 .expect("at least one cluster dimension");
             let df_t = g_min.saturating_sub(1).max(1);
             if input.clusters.len() == 1 {
-                let meat = sandwich::meat_cluster(scores, &input.clusters[0], input.n_clusters[0]);
+                let meat = sandwich::meat_cluster(&scores, &input.clusters[0], input.n_clusters[0]);
                 let f = small * ssc::cluster_factor(input.n_clusters[0]);
                 (sandwich::sandwich(bread, &meat) * faer::Scale(f), df_t)
             } else {
                 let (a, b) = (&input.clusters[0], &input.clusters[1]);
                 let (ab, g_ab) = sandwich::intersect(a, b);
                 let (ga, gb) = (input.n_clusters[0], input.n_clusters[1]);
-                let ma = sandwich::meat_cluster(scores, a, ga);
-                let mb = sandwich::meat_cluster(scores, b, gb);
-                let mab = sandwich::meat_cluster(scores, &ab, g_ab);
+                let ma = sandwich::meat_cluster(&scores, a, ga);
+                let mb = sandwich::meat_cluster(&scores, b, gb);
+                let mab = sandwich::meat_cluster(&scores, &ab, g_ab);
                 let meat = match input.cluster_df {
                     ClusterDf::Min => {
                         let c = ssc::cluster_factor(g_min);
