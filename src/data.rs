@@ -184,7 +184,12 @@ fn integer_codes(v: &[f64]) -> Option<(Vec<u32>, Vec<f64>)> {
         .map(|c| {
             c.iter().filter(|x| !x.is_nan()).fold(
                 (f64::INFINITY, f64::NEG_INFINITY, true),
-                |(lo, hi, whole), x| (lo.min(*x), hi.max(*x), whole && x.fract() == 0.0),
+                |(lo, hi, whole), x| {
+                    // `x.fract() == 0.0` without a libm call per value (the build targets
+                    // baseline x86-64, which has no rounding instruction): the cast
+                    // truncates, and saturates beyond i64, where the range test below fails.
+                    (lo.min(*x), hi.max(*x), whole && (*x as i64) as f64 == *x)
+                },
             )
         })
         .reduce(

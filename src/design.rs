@@ -291,6 +291,10 @@ fn plan<'s>(
 /// Rows per block of the parallel missing-value mask.
 const MASK_BLOCK: usize = 1 << 16;
 
+/// Values beyond this magnitude cannot be squared and summed in floating point: a model
+/// whose sample holds one is refused (rescale the variable).
+const TOO_LARGE: f64 = 1e150;
+
 /// `src` on the estimation sample (`rows`, or every row when `None`) into `out`.
 fn copy_rows(src: &[f64], rows: Option<&[usize]>, out: &mut [f64]) {
     match rows {
@@ -518,7 +522,9 @@ impl Design {
             None => None,
         };
 
-        // Missing-value mask: every column over blocks of rows, blocks in parallel.
+        // Missing-value mask: every column over blocks of rows, blocks in parallel. The same
+        // pass finds the largest |value| of the outcome and the regressors over all rows, so
+        // that the check for values too large to square (below) only runs when one is.
         let mut nums: Vec<&[f64]> = vec![y_all.slice(frame)];
         let mut codes: Vec<&[u32]> = groupings.iter().map(|(c, _)| &c[..]).collect();
         for t in terms.iter().chain(&endog).chain(&instr) {
@@ -527,27 +533,44 @@ impl Design {
                 Evaluated::Factor { factor, .. } => codes.push(&factor.codes),
             }
         }
+        let checked = nums.len();
         if let Some(w) = &weights_all {
             nums.push(w.slice(frame));
         }
         let mut missing = vec![false; n];
-        missing
+        let largest = missing
             .par_chunks_mut(MASK_BLOCK)
             .enumerate()
-            .for_each(|(b, m)| {
+            .map(|(b, m)| {
                 let lo = b * MASK_BLOCK;
                 let hi = lo + m.len();
-                for v in &nums {
-                    m.iter_mut()
-                        .zip(&v[lo..hi])
-                        .for_each(|(mi, x)| *mi |= x.is_nan());
+                let mut largest = 0.0f64;
+                for (j, v) in nums.iter().enumerate() {
+                    let block = &v[lo..hi];
+                    // One branch-free pass for "any NaN" and the largest |x| (NaN compares
+                    // false, so it never becomes the largest); rows are marked only in a block
+                    // that has a NaN.
+                    let (nan, big) = block.iter().fold((false, 0.0f64), |(nan, big), x| {
+                        let a = x.abs();
+                        (nan | x.is_nan(), if a > big { a } else { big })
+                    });
+                    if nan {
+                        m.iter_mut()
+                            .zip(block)
+                            .for_each(|(mi, x)| *mi |= x.is_nan());
+                    }
+                    if j < checked {
+                        largest = largest.max(big);
+                    }
                 }
                 for c in &codes {
                     m.iter_mut()
                         .zip(&c[lo..hi])
                         .for_each(|(mi, x)| *mi |= *x == Factor::MISSING);
                 }
-            });
+                largest
+            })
+            .reduce(|| 0.0, f64::max);
         drop((nums, codes));
         for (k, m) in keep.iter_mut().zip(&missing) {
             if *k && *m {
@@ -712,29 +735,32 @@ impl Design {
             out.iter_mut().for_each(|v| *v /= mean);
             out
         });
-        for (block, what) in [
-            (&x, "regressor"),
-            (&endogenous, "endogenous variable"),
-            (&instruments, "instrument"),
-        ] {
-            let maxes: Vec<f64> = block
-                .columns
-                .par_iter()
-                .map(|c| c.iter().fold(0.0f64, |m, v| m.max(v.abs())))
-                .collect();
-            for (name, &max) in block.names.iter().zip(&maxes) {
-                if max > 1e150 {
-                    return Err(Error::estimation(format!(
-                        "{what} \"{name}\" has values up to {max:.1e}, too large to square in floating point; rescale it"
-                    )));
+        if largest > TOO_LARGE {
+            // Some value somewhere is too large; find out whether one is in the sample.
+            for (block, what) in [
+                (&x, "regressor"),
+                (&endogenous, "endogenous variable"),
+                (&instruments, "instrument"),
+            ] {
+                let maxes: Vec<f64> = block
+                    .columns
+                    .par_iter()
+                    .map(|c| c.iter().fold(0.0f64, |m, v| m.max(v.abs())))
+                    .collect();
+                for (name, &max) in block.names.iter().zip(&maxes) {
+                    if max > TOO_LARGE {
+                        return Err(Error::estimation(format!(
+                            "{what} \"{name}\" has values up to {max:.1e}, too large to square in floating point; rescale it"
+                        )));
+                    }
                 }
             }
-        }
-        if y.iter().any(|v| v.abs() > 1e150) {
-            return Err(Error::estimation(format!(
-                "outcome \"{}\" has values too large to square in floating point; rescale it",
-                formula.outcome_label
-            )));
+            if y.iter().any(|v| v.abs() > TOO_LARGE) {
+                return Err(Error::estimation(format!(
+                    "outcome \"{}\" has values too large to square in floating point; rescale it",
+                    formula.outcome_label
+                )));
+            }
         }
         Ok(Design {
             n_obs,

@@ -134,6 +134,24 @@ fn overflowing_magnitudes_are_an_error_not_a_silent_drop() {
     let p = fixture("reference/petersen.csv");
     let (_, err) = fails(&p, "y ~ I(1e300 * x)", &[]);
     assert!(err.contains("too large"), "{err}");
+    // The outcome too; a huge value only in a row that leaves the sample is no error (the
+    // check runs on the estimation sample).
+    let (_d, csv) = write_csv(
+        "big.csv",
+        "y,x,z\n1,2,1\n2,3,2\n3,5,NA\n4,4,4\n1e200,6,5\n5,1e200,NA\n6,2,7\n",
+    );
+    let (_, err) = fails(&csv, "y ~ x", &[]);
+    assert!(
+        err.contains("regressor") && err.contains("too large"),
+        "{err}"
+    );
+    let (_, err) = fails(&csv, "y ~ z", &[]);
+    assert!(
+        err.contains("outcome") && err.contains("too large"),
+        "{err}"
+    );
+    let r = ok(&csv, "y ~ x + z", &["--subset", "y < 100"]);
+    assert_eq!(r["nobs"], 4);
 }
 
 /// Second review (2026-11-30, Schur-complement demeaning): when every other fixed effect is
