@@ -78,9 +78,6 @@ struct Views<'a> {
     inv_n: &'a [f64],
 }
 
-/// One chunk of rows of B: entries per level, column indices, values, and Σ nnz².
-type BChunk = (Vec<usize>, Vec<u32>, Vec<f64>, f64);
-
 enum Solver {
     /// m × m pseudo-inverse of S and S itself (to check each solve), column-major.
     Dense { pinv: Vec<f64>, s: Vec<f64> },
@@ -129,7 +126,8 @@ impl Reduced {
         let g = fe.n_levels[elim];
         let codes_e = &fe.codes[elim];
 
-        // Rows grouped by eliminated level (counting sort).
+        // Rows grouped by eliminated level: a counting sort, skipped when the rows already
+        // come in level order (a panel sorted by firm): then row k of the grouping is row k.
         let mut row_ptr = vec![0usize; g + 1];
         for &c in codes_e {
             row_ptr[c as usize + 1] += 1;
@@ -137,30 +135,64 @@ impl Reduced {
         for e in 0..g {
             row_ptr[e + 1] += row_ptr[e];
         }
-        let mut next = row_ptr[..g].to_vec();
-        let mut order = vec![0u32; n];
-        for (i, &c) in codes_e.iter().enumerate() {
-            order[next[c as usize]] = i as u32;
-            next[c as usize] += 1;
-        }
-        drop(next);
+        let order: Option<Vec<u32>> = if codes_e.windows(2).all(|p| p[0] <= p[1]) {
+            None
+        } else {
+            let mut next = row_ptr[..g].to_vec();
+            let mut order = vec![0u32; n];
+            for (i, &c) in codes_e.iter().enumerate() {
+                order[next[c as usize]] = i as u32;
+                next[c as usize] += 1;
+            }
+            Some(order)
+        };
+        let order = order.as_deref();
 
         // B = D_E' W Z, one row per eliminated level, built over fixed chunks of levels in
-        // parallel (the result does not depend on the thread count).
+        // parallel (the result does not depend on the thread count). A chunk has at most
+        // (its rows × remaining fixed effects) entries: each writes into its own slice of
+        // that size, and the slices are then moved together. The buffers are written before
+        // they are read, so only the pages used are ever touched.
         let w = |i: usize| weights.map_or(1.0, |w| w[i]);
         let chunk = g.div_ceil(64).max(1);
-        let parts: Vec<BChunk> = (0..g.div_ceil(chunk))
-            .into_par_iter()
+        let n_chunks = g.div_ceil(chunk);
+        let levels = |c: usize| (c * chunk, ((c + 1) * chunk).min(g));
+        let bound: Vec<usize> = (0..n_chunks)
             .map(|c| {
-                let (lo, hi) = (c * chunk, ((c + 1) * chunk).min(g));
+                let (lo, hi) = levels(c);
+                (row_ptr[hi] - row_ptr[lo]) * rest.len()
+            })
+            .collect();
+        let total: usize = bound.iter().sum();
+        let mut b_idx = vec![0u32; total];
+        let mut b_val = vec![0.0f64; total];
+        let mut b_len = vec![0usize; g];
+        let (mut idx_parts, mut val_parts) = (Vec::new(), Vec::new());
+        {
+            let (mut idx_rest, mut val_rest) = (&mut b_idx[..], &mut b_val[..]);
+            for &b in &bound {
+                let (i, ir) = idx_rest.split_at_mut(b);
+                let (v, vr) = val_rest.split_at_mut(b);
+                idx_parts.push(i);
+                val_parts.push(v);
+                idx_rest = ir;
+                val_rest = vr;
+            }
+        }
+        let filled: Vec<(usize, f64)> = idx_parts
+            .into_par_iter()
+            .zip(val_parts)
+            .zip(b_len.par_chunks_mut(chunk))
+            .enumerate()
+            .map(|(c, ((idx, val), len))| {
+                let (lo, hi) = levels(c);
                 let mut acc = vec![0.0; m];
                 let mut stamp = vec![u32::MAX; m];
                 let mut touched: Vec<u32> = Vec::new();
-                let (mut len, mut idx, mut val, mut cost) =
-                    (Vec::new(), Vec::new(), Vec::new(), 0.0);
+                let (mut used, mut cost) = (0usize, 0.0);
                 for e in lo..hi {
-                    for &i in &order[row_ptr[e]..row_ptr[e + 1]] {
-                        let i = i as usize;
+                    for k in row_ptr[e]..row_ptr[e + 1] {
+                        let i = order.map_or(k, |o| o[k] as usize);
                         let wi = w(i);
                         for (t, &qq) in rest.iter().enumerate() {
                             let j = offset[t] + fe.codes[qq][i] as usize;
@@ -173,35 +205,44 @@ impl Reduced {
                         }
                     }
                     cost += (touched.len() as f64).powi(2);
-                    len.push(touched.len());
+                    len[e - lo] = touched.len();
                     for &j in &touched {
-                        idx.push(j);
-                        val.push(acc[j as usize]);
+                        idx[used] = j;
+                        val[used] = acc[j as usize];
+                        used += 1;
                     }
                     touched.clear();
                 }
-                (len, idx, val, cost)
+                (used, cost)
             })
             .collect();
-        let cost: f64 = parts.iter().map(|p| p.3).sum();
+        let cost: f64 = filled.iter().map(|f| f.1).sum();
         // Assembling S costs Σ_e nnz(v_e)² (plus m² if dense); projections cost a few passes.
         let budget = (40.0 * n as f64).max(4e7);
         if cost > budget || (m <= DENSE_MAX && (m * m) as f64 > budget) {
             return None;
         }
-        let nnz_b: usize = parts.iter().map(|p| p.1.len()).sum();
+        let mut nnz_b = 0;
+        let mut start = 0;
+        for (&(used, _), &b) in filled.iter().zip(&bound) {
+            if start != nnz_b {
+                b_idx.copy_within(start..start + used, nnz_b);
+                b_val.copy_within(start..start + used, nnz_b);
+            }
+            nnz_b += used;
+            start += b;
+        }
+        b_idx.truncate(nnz_b);
+        b_val.truncate(nnz_b);
+        // Unused room at the end is returned (in place for mapped buffers).
+        b_idx.shrink_to_fit();
+        b_val.shrink_to_fit();
         let mut b_ptr = Vec::with_capacity(g + 1);
         b_ptr.push(0);
-        let mut b_idx: Vec<u32> = Vec::with_capacity(nnz_b);
-        let mut b_val: Vec<f64> = Vec::with_capacity(nnz_b);
-        for (len, idx, val, _) in parts {
-            for l in len {
-                b_ptr.push(b_ptr.last().copied().unwrap_or(0) + l);
-            }
-            b_idx.extend_from_slice(&idx);
-            b_val.extend_from_slice(&val);
+        for l in b_len {
+            b_ptr.push(b_ptr.last().copied().unwrap_or(0) + l);
         }
-        drop((order, row_ptr));
+        drop(row_ptr);
         let inv_n = inv_wsum[elim].clone();
         // Weight sum of each remaining level: the diagonal of Z'WZ, and the scale for "zero"
         // diagonal elements of S.
