@@ -756,8 +756,12 @@ mod tests {
     /// counting sort; shuffled rows take it. Both give the same residuals, row for row.
     #[test]
     fn schur_gives_the_same_residuals_for_sorted_and_shuffled_rows() {
-        for (workers, firms) in [(300, 50), (3000, 600)] {
-            let (f, x, wt) = mobility_panel(workers, firms, 4, 0.2, 5);
+        // Worker + firm + year, and worker + year (one other fixed effect: the runs path).
+        for (workers, firms, two_way) in [(300, 50, false), (3000, 600, false), (500, 50, true)] {
+            let (mut f, x, wt) = mobility_panel(workers, firms, 4, 0.2, 5);
+            if two_way {
+                f = fe(vec![f.codes[0].clone(), f.codes[2].clone()]);
+            }
             assert!(f.codes[0].windows(2).all(|p| p[0] <= p[1]));
             let n = x.len();
             // A fixed permutation: rows taken with a stride coprime to n.

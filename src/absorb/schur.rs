@@ -64,6 +64,9 @@ pub(super) struct Reduced {
     b_ptr: Vec<usize>,
     b_idx: Vec<u32>,
     b_val: Vec<f64>,
+    /// When the rows come in level order of the eliminated fixed effect: where each level's
+    /// run of rows starts (g + 1 entries).
+    runs: Option<Vec<usize>>,
     solver: Solver,
 }
 
@@ -242,7 +245,8 @@ impl Reduced {
         for l in b_len {
             b_ptr.push(b_ptr.last().copied().unwrap_or(0) + l);
         }
-        drop(row_ptr);
+        // Sorted rows: each level is a run of rows, and the passes walk the runs.
+        let runs = order.is_none().then_some(row_ptr);
         let inv_n = inv_wsum[elim].clone();
         // Weight sum of each remaining level: the diagonal of Z'WZ, and the scale for "zero"
         // diagonal elements of S.
@@ -263,6 +267,7 @@ impl Reduced {
             b_ptr,
             b_idx,
             b_val,
+            runs,
             solver: Solver::Dense {
                 pinv: Vec::new(),
                 s: Vec::new(),
@@ -501,38 +506,49 @@ impl Reduced {
         // Rows in blocks that stay in cache, each fixed effect in its own tight loop.
         let (mut sw, mut s1, mut s2) = (0.0, 0.0, 0.0);
         let n = x.len();
-        let mut wd = [0.0; PASS_BLOCK];
-        for lo in (0..n).step_by(PASS_BLOCK) {
-            let hi = (lo + PASS_BLOCK).min(n);
-            let wd = &mut wd[..hi - lo];
-            match weights {
-                None => {
-                    for (d, v) in wd.iter_mut().zip(&x[lo..hi]) {
-                        *d = v - shift;
-                        s1 += *d;
-                        s2 += *d * *d;
+        if let (Some(runs), [rest]) = (&self.runs, &self.rest[..]) {
+            // Rows sorted by eliminated level, one other fixed effect (firm + year): one loop
+            // over the runs, the level sum kept in a register. Same sums, in the same order,
+            // as the general path below.
+            let (seg, codes) = (&mut ztx[..], &fe.codes[*rest][..]);
+            for (e, sum) in sums_e.iter_mut().enumerate() {
+                let (lo, hi) = (runs[e], runs[e + 1]);
+                let mut acc = 0.0;
+                match weights {
+                    None => {
+                        for (v, c) in x[lo..hi].iter().zip(&codes[lo..hi]) {
+                            let d = v - shift;
+                            acc += d;
+                            s1 += d;
+                            s2 += d * d;
+                            seg[*c as usize] += d;
+                        }
+                        sw += (hi - lo) as f64;
                     }
-                    sw += (hi - lo) as f64;
-                }
-                Some(w) => {
-                    for ((d, v), wi) in wd.iter_mut().zip(&x[lo..hi]).zip(&w[lo..hi]) {
-                        let dv = v - shift;
-                        *d = wi * dv;
-                        sw += wi;
-                        s1 += *d;
-                        s2 += *d * dv;
+                    Some(w) => {
+                        for ((v, c), wi) in x[lo..hi].iter().zip(&codes[lo..hi]).zip(&w[lo..hi]) {
+                            let dv = v - shift;
+                            let d = wi * dv;
+                            sw += wi;
+                            acc += d;
+                            s1 += d;
+                            s2 += d * dv;
+                            seg[*c as usize] += d;
+                        }
                     }
                 }
+                *sum = acc;
             }
-            for (d, e) in wd.iter().zip(&ce[lo..hi]) {
-                sums_e[*e as usize] += d;
-            }
-            for (t, &qq) in self.rest.iter().enumerate() {
-                let seg = &mut ztx[self.offset[t]..self.offset[t + 1]];
-                for (d, c) in wd.iter().zip(&fe.codes[qq][lo..hi]) {
-                    seg[*c as usize] += d;
-                }
-            }
+        } else {
+            self.pass1_blocks(
+                fe,
+                weights,
+                x,
+                shift,
+                &mut sums_e,
+                &mut ztx,
+                (&mut sw, &mut s1, &mut s2),
+            );
         }
         let mean = s1 / sw;
         let sd = (s2 / sw - mean * mean).max(0.0).sqrt();
@@ -588,20 +604,83 @@ impl Reduced {
             }
             *ce_val -= vt * inv;
         }
-        // Pass 2: the residual, in the same blocks.
-        for lo in (0..n).step_by(PASS_BLOCK) {
-            let hi = (lo + PASS_BLOCK).min(n);
-            for (o, e) in x[lo..hi].iter_mut().zip(&ce[lo..hi]) {
-                *o = (*o - shift) - c[*e as usize];
+        // Pass 2: the residual: runs of sorted rows with one other fixed effect in one loop,
+        // otherwise in the same blocks as pass 1 (same arithmetic either way).
+        if let (Some(runs), [rest]) = (&self.runs, &self.rest[..]) {
+            let codes = &fe.codes[*rest][..];
+            let seg = &theta[self.offset[0]..self.offset[1]];
+            for (e, ce_val) in c.iter().enumerate() {
+                let (lo, hi) = (runs[e], runs[e + 1]);
+                for (o, cq) in x[lo..hi].iter_mut().zip(&codes[lo..hi]) {
+                    *o = ((*o - shift) - ce_val) - seg[*cq as usize];
+                }
             }
-            for (t, &qq) in self.rest.iter().enumerate() {
-                let seg = &theta[self.offset[t]..self.offset[t + 1]];
-                for (o, cq) in x[lo..hi].iter_mut().zip(&fe.codes[qq][lo..hi]) {
-                    *o -= seg[*cq as usize];
+        } else {
+            for lo in (0..n).step_by(PASS_BLOCK) {
+                let hi = (lo + PASS_BLOCK).min(n);
+                for (o, e) in x[lo..hi].iter_mut().zip(&ce[lo..hi]) {
+                    *o = (*o - shift) - c[*e as usize];
+                }
+                for (t, &qq) in self.rest.iter().enumerate() {
+                    let seg = &theta[self.offset[t]..self.offset[t + 1]];
+                    for (o, cq) in x[lo..hi].iter_mut().zip(&fe.codes[qq][lo..hi]) {
+                        *o -= seg[*cq as usize];
+                    }
                 }
             }
         }
         (iters, converged)
+    }
+
+    /// Pass 1 over rows in blocks that stay in cache, each fixed effect in its own tight loop:
+    /// the weighted sums of `x − shift` within eliminated levels (`sums_e`), Z'W(x − shift)
+    /// (`ztx`) and the moments (Σw, Σw·d, Σw·d²) for the standard deviation.
+    #[allow(clippy::too_many_arguments)]
+    fn pass1_blocks(
+        &self,
+        fe: &FixedEffects,
+        weights: Option<&[f64]>,
+        x: &[f64],
+        shift: f64,
+        sums_e: &mut [f64],
+        ztx: &mut [f64],
+        (sw, s1, s2): (&mut f64, &mut f64, &mut f64),
+    ) {
+        let ce = &fe.codes[self.elim];
+        let n = x.len();
+        let mut wd = [0.0; PASS_BLOCK];
+        for lo in (0..n).step_by(PASS_BLOCK) {
+            let hi = (lo + PASS_BLOCK).min(n);
+            let wd = &mut wd[..hi - lo];
+            match weights {
+                None => {
+                    for (d, v) in wd.iter_mut().zip(&x[lo..hi]) {
+                        *d = v - shift;
+                        *s1 += *d;
+                        *s2 += *d * *d;
+                    }
+                    *sw += (hi - lo) as f64;
+                }
+                Some(w) => {
+                    for ((d, v), wi) in wd.iter_mut().zip(&x[lo..hi]).zip(&w[lo..hi]) {
+                        let dv = v - shift;
+                        *d = wi * dv;
+                        *sw += wi;
+                        *s1 += *d;
+                        *s2 += *d * dv;
+                    }
+                }
+            }
+            for (d, e) in wd.iter().zip(&ce[lo..hi]) {
+                sums_e[*e as usize] += d;
+            }
+            for (t, &qq) in self.rest.iter().enumerate() {
+                let seg = &mut ztx[self.offset[t]..self.offset[t + 1]];
+                for (d, c) in wd.iter().zip(&fe.codes[qq][lo..hi]) {
+                    seg[*c as usize] += d;
+                }
+            }
+        }
     }
 
     /// Jacobi-preconditioned CG on the sparse S from θ = 0. Returns (θ, iterations, converged).
