@@ -214,7 +214,28 @@ pub fn combine_factors(parts: &[Factor]) -> Factor {
 
 /// Re-code `codes` (each below `n_levels`) on the kept rows to dense 0..L in first-appearance
 /// order. Returns (codes, L). **Complexity**: O(rows + n_levels), no hashing.
-fn compact_codes(codes: &[u32], n_levels: usize, rows: &[usize]) -> (Vec<u32>, usize) {
+///
+/// When every row is kept (`all_rows`) and the levels already first appear in the order
+/// 0, 1, 2, … (a panel sorted by the variable), the codes are returned as they are: the same
+/// result, without a copy.
+fn compact_codes(
+    codes: Vec<u32>,
+    n_levels: usize,
+    rows: &[usize],
+    all_rows: bool,
+) -> (Vec<u32>, usize) {
+    if all_rows {
+        let mut next = 0u32;
+        let in_order = codes.iter().all(|&c| {
+            if c == next {
+                next += 1;
+            }
+            c < next
+        });
+        if in_order {
+            return (codes, next as usize);
+        }
+    }
     let mut map = vec![u32::MAX; n_levels];
     let mut next = 0u32;
     let out = rows
@@ -229,6 +250,31 @@ fn compact_codes(codes: &[u32], n_levels: usize, rows: &[usize]) -> (Vec<u32>, u
         })
         .collect();
     (out, next as usize)
+}
+
+/// Whether `v` holds a NaN, and its largest |value| (NaN aside), in one pass with eight
+/// independent lanes (vectorizable; a single running maximum would be a dependency chain).
+fn nan_and_largest(v: &[f64]) -> (bool, f64) {
+    let mut nan = [false; 8];
+    let mut big = [0.0f64; 8];
+    let chunks = v.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for k in 0..8 {
+            let a = c[k].abs();
+            nan[k] |= a.is_nan();
+            big[k] = if a > big[k] { a } else { big[k] };
+        }
+    }
+    for (k, x) in tail.iter().enumerate() {
+        let a = x.abs();
+        nan[k] |= a.is_nan();
+        big[k] = if a > big[k] { a } else { big[k] };
+    }
+    (
+        nan.iter().any(|b| *b),
+        big.iter().fold(0.0f64, |m, b| m.max(*b)),
+    )
 }
 
 /// Where a column of the design comes from.
@@ -550,10 +596,7 @@ impl Design {
                     // One branch-free pass for "any NaN" and the largest |x| (NaN compares
                     // false, so it never becomes the largest); rows are marked only in a block
                     // that has a NaN.
-                    let (nan, big) = block.iter().fold((false, 0.0f64), |(nan, big), x| {
-                        let a = x.abs();
-                        (nan | x.is_nan(), if a > big { a } else { big })
-                    });
+                    let (nan, big) = nan_and_largest(block);
                     if nan {
                         m.iter_mut()
                             .zip(block)
@@ -687,9 +730,11 @@ impl Design {
         }
 
         // Codes on the estimation sample, once per distinct grouping, in parallel.
+        drop(fe_groupings);
+        let all_rows = n_obs == n;
         let mut compact: Vec<(Vec<u32>, usize)> = groupings
-            .par_iter()
-            .map(|(c, l)| compact_codes(c, *l, &rows))
+            .into_par_iter()
+            .map(|(c, l)| compact_codes(c, l, &rows, all_rows))
             .collect();
         let mut uses = vec![0usize; compact.len()];
         fe_key
@@ -784,6 +829,25 @@ impl Design {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shortcut for codes already in first-appearance order (every row kept) gives what
+    /// the general re-coding gives, and codes out of that order still take the general path.
+    #[test]
+    fn compact_codes_shortcut_equals_the_general_path() {
+        let all: Vec<usize> = (0..8).collect();
+        for (codes, levels) in [
+            (vec![0, 0, 1, 1, 2, 2, 3, 3], 4),
+            (vec![0, 1, 0, 2, 1, 3, 3, 2], 4),
+            (vec![2, 2, 0, 1, 1, 0, 3, 3], 4),
+            (vec![0, 1, 1, 4, 4, 4, 2, 2], 6),
+        ] {
+            let fast = compact_codes(codes.clone(), levels, &all, true);
+            let general = compact_codes(codes.clone(), levels, &all, false);
+            assert_eq!(fast, general, "{codes:?}");
+        }
+        let (c, l) = compact_codes(vec![2, 2, 0, 1, 1, 0, 3, 3], 4, &all, true);
+        assert_eq!((c, l), (vec![0, 0, 1, 2, 2, 1, 3, 3], 4));
+    }
     use crate::data::Column;
 
     fn frame() -> Frame {

@@ -206,6 +206,10 @@ pub fn drop_singletons(codes: &[&[u32]], n_levels: &[usize], keep: &mut [bool]) 
                     cnt[*g as usize] += 1;
                 }
             }
+            if !cnt.contains(&1) {
+                // No level with a single row: nothing to drop for this fixed effect.
+                continue;
+            }
             for (g, k) in c.iter().zip(keep.iter_mut()) {
                 if *k && cnt[*g as usize] == 1 {
                     *k = false;
