@@ -488,6 +488,11 @@ impl Reduced {
     /// only removes the cancellation error of a large common level). `tol`: CG stops when a
     /// step moves no residual element by more than `tol` times the column's weighted standard
     /// deviation. Returns (CG iterations, converged); a dense solve reports (0, true).
+    ///
+    /// Rows sorted by the eliminated fixed effect with one other fixed effect (a firm-year
+    /// panel sorted by firm) take a path that walks each level's run of rows and needs no B:
+    /// the reduced right-hand side `Z'W(x − x̄_e)` and `v_e'θ = Σ_{i∈e} wᵢ θ_{z(i)}` are summed
+    /// over the run itself (it is in cache), and each residual is written once.
     pub(super) fn demean(
         &self,
         fe: &FixedEffects,
@@ -497,47 +502,53 @@ impl Reduced {
         max_iter: usize,
     ) -> (usize, bool) {
         let g = self.inv_n.len();
-        let ce = &fe.codes[self.elim];
         let shift = x.first().copied().unwrap_or(0.0);
-        let mut sums_e = vec![0.0; g];
-        let mut ztx = vec![0.0; self.m];
-        // Pass 1: weighted sums of x within eliminated levels, Z'Wx, and the moments for the
-        // standard deviation.
-        // Rows in blocks that stay in cache, each fixed effect in its own tight loop.
+        let runs = match (&self.runs, &self.rest[..]) {
+            (Some(runs), [q]) => Some((&runs[..], &fe.codes[*q][..])),
+            _ => None,
+        };
+        // Pass 1: the means of x within eliminated levels, rhs = Z'W(x − x̄_e) (= Z'Wx − B'x̄),
+        // and the moments for the standard deviation.
         let (mut sw, mut s1, mut s2) = (0.0, 0.0, 0.0);
-        let n = x.len();
-        if let (Some(runs), [rest]) = (&self.runs, &self.rest[..]) {
-            // Rows sorted by eliminated level, one other fixed effect (firm + year): one loop
-            // over the runs, the level sum kept in a register. Same sums, in the same order,
-            // as the general path below.
-            let (seg, codes) = (&mut ztx[..], &fe.codes[*rest][..]);
-            for (e, sum) in sums_e.iter_mut().enumerate() {
+        let mut means = vec![0.0; g];
+        let mut rhs = vec![0.0; self.m];
+        if let Some((runs, codes)) = runs {
+            for (e, mean) in means.iter_mut().enumerate() {
                 let (lo, hi) = (runs[e], runs[e + 1]);
+                let (xr, cr) = (&x[lo..hi], &codes[lo..hi]);
                 let mut acc = 0.0;
                 match weights {
                     None => {
-                        for (v, c) in x[lo..hi].iter().zip(&codes[lo..hi]) {
+                        for v in xr {
                             let d = v - shift;
                             acc += d;
                             s1 += d;
                             s2 += d * d;
-                            seg[*c as usize] += d;
                         }
                         sw += (hi - lo) as f64;
+                        let xbar = acc * self.inv_n[e];
+                        for (v, c) in xr.iter().zip(cr) {
+                            rhs[*c as usize] += (v - shift) - xbar;
+                        }
+                        *mean = xbar;
                     }
                     Some(w) => {
-                        for ((v, c), wi) in x[lo..hi].iter().zip(&codes[lo..hi]).zip(&w[lo..hi]) {
+                        let wr = &w[lo..hi];
+                        for (v, wi) in xr.iter().zip(wr) {
                             let dv = v - shift;
                             let d = wi * dv;
                             sw += wi;
                             acc += d;
                             s1 += d;
                             s2 += d * dv;
-                            seg[*c as usize] += d;
                         }
+                        let xbar = acc * self.inv_n[e];
+                        for ((v, c), wi) in xr.iter().zip(cr).zip(wr) {
+                            rhs[*c as usize] += wi * ((v - shift) - xbar);
+                        }
+                        *mean = xbar;
                     }
                 }
-                *sum = acc;
             }
         } else {
             self.pass1_blocks(
@@ -545,77 +556,52 @@ impl Reduced {
                 weights,
                 x,
                 shift,
-                &mut sums_e,
-                &mut ztx,
+                &mut means,
+                &mut rhs,
                 (&mut sw, &mut s1, &mut s2),
             );
+            // Means within eliminated levels; rhs = Z'Wx − B' x̄.
+            for (e, (s, inv)) in means.iter_mut().zip(&self.inv_n).enumerate() {
+                *s *= inv;
+                let xbar = *s;
+                for k in self.b_ptr[e]..self.b_ptr[e + 1] {
+                    rhs[self.b_idx[k] as usize] -= self.b_val[k] * xbar;
+                }
+            }
         }
         let mean = s1 / sw;
         let sd = (s2 / sw - mean * mean).max(0.0).sqrt();
-        let threshold = tol * sd;
-        // Means within eliminated levels; rhs = Z'Wx − B' x̄.
-        let mut rhs = ztx;
-        for (e, (s, inv)) in sums_e.iter_mut().zip(&self.inv_n).enumerate() {
-            *s *= inv;
-            let xbar = *s;
-            for k in self.b_ptr[e]..self.b_ptr[e + 1] {
-                rhs[self.b_idx[k] as usize] -= self.b_val[k] * xbar;
-            }
-        }
-        let (theta, iters, converged) = match &self.solver {
-            Solver::Dense { pinv, s } => {
-                let m = self.m;
-                let matvec = |a: &[f64], v: &[f64]| {
-                    let mut out = vec![0.0; m];
-                    for (c, r) in v.iter().enumerate() {
-                        if *r != 0.0 {
-                            let col = &a[c * m..(c + 1) * m];
-                            out.iter_mut().zip(col).for_each(|(t, p)| *t += p * r);
-                        }
-                    }
-                    out
-                };
-                let theta = matvec(pinv, &rhs);
-                // The pseudo-inverse must solve the system: a residual above 1e-8 of the
-                // right-hand side means an eigenvalue was cut that mattered (reported as not
-                // converged, which the fit turns into a warning). The floor covers a right-hand
-                // side that is itself rounding noise (the other fixed effects nested in the
-                // eliminated one, or a regressor constant within its levels): noise is about
-                // ε·sd·‖level weight sums‖, the floor 10⁶ times that.
-                let st = matvec(s, &theta);
-                let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|a| a * a).sum::<f64>().sqrt();
-                let res = norm(&mut st.iter().zip(&rhs).map(|(a, b)| a - b));
-                let scale = norm(&mut rhs.iter().copied());
-                (theta, 0, res <= 1e-8 * scale + 1e-10 * sd * self.wsum_norm)
-            }
-            Solver::Sparse {
-                ptr,
-                idx,
-                val,
-                inv_diag,
-            } => self.conjugate_gradient(ptr, idx, val, inv_diag, &rhs, threshold, max_iter),
-        };
-        // c_e = x̄_e − v_e'θ / n_e, stored over the level sums.
-        let mut c = sums_e;
-        for (e, (ce_val, inv)) in c.iter_mut().zip(&self.inv_n).enumerate() {
-            let mut vt = 0.0;
-            for k in self.b_ptr[e]..self.b_ptr[e + 1] {
-                vt += self.b_val[k] * theta[self.b_idx[k] as usize];
-            }
-            *ce_val -= vt * inv;
-        }
-        // Pass 2: the residual: runs of sorted rows with one other fixed effect in one loop,
-        // otherwise in the same blocks as pass 1 (same arithmetic either way).
-        if let (Some(runs), [rest]) = (&self.runs, &self.rest[..]) {
-            let codes = &fe.codes[*rest][..];
-            let seg = &theta[self.offset[0]..self.offset[1]];
-            for (e, ce_val) in c.iter().enumerate() {
+        let (theta, iters, converged) = self.solve(&rhs, tol * sd, sd, max_iter);
+        // Pass 2: the residual x − c_e − z'θ, with c_e = x̄_e − v_e'θ / n_e.
+        if let Some((runs, codes)) = runs {
+            for (e, xbar) in means.iter().enumerate() {
                 let (lo, hi) = (runs[e], runs[e + 1]);
-                for (o, cq) in x[lo..hi].iter_mut().zip(&codes[lo..hi]) {
-                    *o = ((*o - shift) - ce_val) - seg[*cq as usize];
+                let cr = &codes[lo..hi];
+                let vt: f64 = match weights {
+                    None => cr.iter().map(|c| theta[*c as usize]).sum(),
+                    Some(w) => cr
+                        .iter()
+                        .zip(&w[lo..hi])
+                        .map(|(c, wi)| wi * theta[*c as usize])
+                        .sum(),
+                };
+                let ce_val = xbar - vt * self.inv_n[e];
+                for (o, c) in x[lo..hi].iter_mut().zip(cr) {
+                    *o = ((*o - shift) - ce_val) - theta[*c as usize];
                 }
             }
         } else {
+            let mut c = means;
+            for (e, (ce_val, inv)) in c.iter_mut().zip(&self.inv_n).enumerate() {
+                let mut vt = 0.0;
+                for k in self.b_ptr[e]..self.b_ptr[e + 1] {
+                    vt += self.b_val[k] * theta[self.b_idx[k] as usize];
+                }
+                *ce_val -= vt * inv;
+            }
+            let ce = &fe.codes[self.elim];
+            let n = x.len();
+            // In the same blocks as pass 1.
             for lo in (0..n).step_by(PASS_BLOCK) {
                 let hi = (lo + PASS_BLOCK).min(n);
                 for (o, e) in x[lo..hi].iter_mut().zip(&ce[lo..hi]) {
@@ -630,6 +616,51 @@ impl Reduced {
             }
         }
         (iters, converged)
+    }
+
+    /// θ from the reduced right-hand side `rhs` (m): the dense pseudo-inverse (checked) or
+    /// CG. `threshold`: CG's step tolerance; `sd`: the column's weighted standard deviation
+    /// (scale of the dense check's floor). Returns (θ, CG iterations, converged).
+    fn solve(
+        &self,
+        rhs: &[f64],
+        threshold: f64,
+        sd: f64,
+        max_iter: usize,
+    ) -> (Vec<f64>, usize, bool) {
+        match &self.solver {
+            Solver::Dense { pinv, s } => {
+                let m = self.m;
+                let matvec = |a: &[f64], v: &[f64]| {
+                    let mut out = vec![0.0; m];
+                    for (c, r) in v.iter().enumerate() {
+                        if *r != 0.0 {
+                            let col = &a[c * m..(c + 1) * m];
+                            out.iter_mut().zip(col).for_each(|(t, p)| *t += p * r);
+                        }
+                    }
+                    out
+                };
+                let theta = matvec(pinv, rhs);
+                // The pseudo-inverse must solve the system: a residual above 1e-8 of the
+                // right-hand side means an eigenvalue was cut that mattered (reported as not
+                // converged, which the fit turns into a warning). The floor covers a right-hand
+                // side that is itself rounding noise (the other fixed effects nested in the
+                // eliminated one, or a regressor constant within its levels): noise is about
+                // ε·sd·‖level weight sums‖, the floor 10⁶ times that.
+                let st = matvec(s, &theta);
+                let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|a| a * a).sum::<f64>().sqrt();
+                let res = norm(&mut st.iter().zip(rhs).map(|(a, b)| a - b));
+                let scale = norm(&mut rhs.iter().copied());
+                (theta, 0, res <= 1e-8 * scale + 1e-10 * sd * self.wsum_norm)
+            }
+            Solver::Sparse {
+                ptr,
+                idx,
+                val,
+                inv_diag,
+            } => self.conjugate_gradient(ptr, idx, val, inv_diag, rhs, threshold, max_iter),
+        }
     }
 
     /// Pass 1 over rows in blocks that stay in cache, each fixed effect in its own tight loop:

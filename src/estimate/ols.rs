@@ -183,8 +183,8 @@ pub(crate) fn wss_centered(x: &[f64], w: Option<&[f64]>) -> f64 {
         let (wb, mb, sb) = match wc {
             None => {
                 let wb = xc.len() as f64;
-                let mb = xc.iter().sum::<f64>() / wb;
-                (wb, mb, xc.iter().map(|a| (a - mb) * (a - mb)).sum::<f64>())
+                let mb = lanes_sum(xc, |a| a) / wb;
+                (wb, mb, lanes_sum(xc, |a| (a - mb) * (a - mb)))
             }
             Some(wc) => {
                 let wb: f64 = wc.iter().sum();
@@ -211,6 +211,20 @@ pub(crate) fn wss_centered(x: &[f64], w: Option<&[f64]>) -> f64 {
         wa = total;
     }
     sa
+}
+
+/// `Σ f(xᵢ)` with eight independent accumulators (vectorizable; one running sum would be a
+/// chain of dependent additions), combined pairwise at the end.
+fn lanes_sum(x: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let chunks = x.chunks_exact(8);
+    let tail: f64 = chunks.remainder().iter().map(|a| f(*a)).sum();
+    for c in chunks {
+        for k in 0..8 {
+            acc[k] += f(c[k]);
+        }
+    }
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail
 }
 
 /// Least squares on a built design.
