@@ -798,6 +798,14 @@ fn convert_parquet_column(
     if !(dtype.is_primitive_numeric() || dtype == DataType::Boolean) {
         return parquet_text(name, &col, schema_err);
     }
+    let col = if dtype == DataType::Int64 {
+        match int64_in_place(col) {
+            Ok(out) => return Ok(Column::Num(out)),
+            Err(col) => col,
+        }
+    } else {
+        col
+    };
     let f = if dtype == DataType::Float64 {
         col
     } else {
@@ -847,6 +855,60 @@ fn convert_parquet_column(
         }
     }
     Ok(Column::Num(out))
+}
+
+/// A 64-bit integer column (ids, years) as `f64` in the buffer Polars decoded it into: the
+/// values are converted in place when Polars holds the only reference (no second column
+/// allocated, as a cast would), nulls become NaN. The column comes back unchanged when it is
+/// not a single chunk, or holds a value beyond 2^53 (not exact as f64: the caller keeps it as
+/// text).
+fn int64_in_place(
+    col: polars::prelude::Column,
+) -> std::result::Result<Vec<f64>, polars::prelude::Column> {
+    let fits = {
+        let series = col.as_materialized_series();
+        match series.chunks().as_slice() {
+            [chunk] => chunk
+                .as_any()
+                .downcast_ref::<PrimitiveArray<i64>>()
+                .is_some_and(|arr| {
+                    let exact = |v: &i64| v.unsigned_abs() <= EXACT_INTEGER_LIMIT as u64;
+                    match arr.validity() {
+                        None => arr.values().iter().all(exact),
+                        Some(valid) => arr
+                            .values()
+                            .iter()
+                            .zip(valid.iter())
+                            .all(|(v, ok)| !ok || exact(v)),
+                    }
+                }),
+            _ => false,
+        }
+    };
+    if !fits {
+        return Err(col);
+    }
+    let mut chunks = col.take_materialized_series().into_chunks();
+    let chunk = chunks.pop().expect("one chunk");
+    let arr = chunk
+        .as_any()
+        .downcast_ref::<PrimitiveArray<i64>>()
+        .expect("checked above")
+        .clone();
+    // The clone shares the buffer; dropping the chunk leaves `arr` its only owner.
+    drop(chunk);
+    let (_, values, validity) = arr.into_inner();
+    let ints: Vec<i64> = values.to_vec();
+    // Same size and alignment: the collect reuses the allocation.
+    let mut out: Vec<f64> = ints.into_iter().map(|v| v as f64).collect();
+    if let Some(valid) = validity {
+        out.iter_mut().zip(valid.iter()).for_each(|(v, ok)| {
+            if !ok {
+                *v = f64::NAN
+            }
+        });
+    }
+    Ok(out)
 }
 
 /// A Polars column as a keju text column.
@@ -934,24 +996,28 @@ mod tests {
             polars::prelude::Column::full_null("none".into(), 6, &DataType::Null),
         ])
         .unwrap();
-        ParquetWriter::new(std::fs::File::create(&p).unwrap())
-            .with_row_group_size(Some(4))
-            .finish(&mut df)
-            .unwrap();
-        let f = Frame::load(&p).unwrap();
-        let show = |name: &str| -> Vec<String> {
-            f.numeric(name)
-                .unwrap()
-                .iter()
-                .map(|v| format!("{v}"))
-                .collect()
-        };
-        assert_eq!(show("f"), ["1.5", "NaN", "NaN", "NaN", "-2", "NaN"]);
-        assert_eq!(show("i"), ["3", "4", "NaN", "-1", "0", "7"]);
-        assert_eq!(show("b"), ["1", "0", "1", "1", "0", "0"]);
-        assert_eq!(show("g"), ["2", "4", "6", "8", "10", "12"]);
-        // A column of the null type is numeric and all missing (it was text).
-        assert_eq!(show("none"), ["NaN"; 6]);
+        // Two row groups (two chunks: the cast path) and one (64-bit integers converted in
+        // place).
+        for groups in [Some(4), None] {
+            ParquetWriter::new(std::fs::File::create(&p).unwrap())
+                .with_row_group_size(groups)
+                .finish(&mut df)
+                .unwrap();
+            let f = Frame::load(&p).unwrap();
+            let show = |name: &str| -> Vec<String> {
+                f.numeric(name)
+                    .unwrap()
+                    .iter()
+                    .map(|v| format!("{v}"))
+                    .collect()
+            };
+            assert_eq!(show("f"), ["1.5", "NaN", "NaN", "NaN", "-2", "NaN"]);
+            assert_eq!(show("i"), ["3", "4", "NaN", "-1", "0", "7"]);
+            assert_eq!(show("b"), ["1", "0", "1", "1", "0", "0"]);
+            assert_eq!(show("g"), ["2", "4", "6", "8", "10", "12"]);
+            // A column of the null type is numeric and all missing (it was text).
+            assert_eq!(show("none"), ["NaN"; 6]);
+        }
     }
 
     #[test]
