@@ -801,7 +801,7 @@ fn convert_parquet_column(
     let col = if dtype == DataType::Int64 {
         match int64_in_place(col) {
             Ok(out) => return Ok(Column::Num(out)),
-            Err(col) => col,
+            Err(col) => *col,
         }
     } else {
         col
@@ -864,7 +864,7 @@ fn convert_parquet_column(
 /// text).
 fn int64_in_place(
     col: polars::prelude::Column,
-) -> std::result::Result<Vec<f64>, polars::prelude::Column> {
+) -> std::result::Result<Vec<f64>, Box<polars::prelude::Column>> {
     let fits = {
         let series = col.as_materialized_series();
         match series.chunks().as_slice() {
@@ -886,7 +886,7 @@ fn int64_in_place(
         }
     };
     if !fits {
-        return Err(col);
+        return Err(Box::new(col));
     }
     let mut chunks = col.take_materialized_series().into_chunks();
     let chunk = chunks.pop().expect("one chunk");
