@@ -60,7 +60,8 @@ pub(super) struct Reduced {
     inv_n: Vec<f64>,
     /// Euclidean norm of the weight sums of the remaining levels (scale of Z'W x).
     wsum_norm: f64,
-    /// B in CSR by eliminated level.
+    /// B in CSR by eliminated level (empty when `runs` and a dense S make it unnecessary:
+    /// see [`dense_from_runs`]).
     b_ptr: Vec<usize>,
     b_idx: Vec<u32>,
     b_val: Vec<f64>,
@@ -150,13 +151,50 @@ impl Reduced {
             Some(order)
         };
         let order = order.as_deref();
+        let w = |i: usize| weights.map_or(1.0, |w| w[i]);
+        let inv_n = inv_wsum[elim].clone();
+        // Weight sum of each remaining level: the diagonal of Z'WZ, and the scale for "zero"
+        // diagonal elements of S.
+        let mut wsum = vec![0.0; m];
+        for (t, &qq) in rest.iter().enumerate() {
+            for (i, c) in fe.codes[qq].iter().enumerate() {
+                wsum[offset[t] + *c as usize] += w(i);
+            }
+        }
+        // Budget: assembling S costs Σ_e nnz(v_e)² (plus m² if dense); projections cost a
+        // few passes.
+        let budget = (40.0 * n as f64).max(4e7);
+
+        if let (None, [q], true) = (order, &rest[..], m <= DENSE_MAX) {
+            // Sorted rows, one other fixed effect, small S (a firm-year panel sorted by firm):
+            // S is assembled from the runs of rows directly and B is never stored; the
+            // demeaning's runs path does not use it.
+            let codes_q = &fe.codes[*q][..];
+            let (s, cost) = dense_from_runs(codes_q, weights, &row_ptr, &inv_n, &wsum, m);
+            if cost > budget || (m * m) as f64 > budget {
+                return None;
+            }
+            let pinv = pseudo_inverse(&s, &wsum, m);
+            return Some(Reduced {
+                elim,
+                rest,
+                offset,
+                m,
+                inv_n,
+                wsum_norm: wsum.iter().map(|v| v * v).sum::<f64>().sqrt(),
+                b_ptr: Vec::new(),
+                b_idx: Vec::new(),
+                b_val: Vec::new(),
+                runs: Some(row_ptr),
+                solver: Solver::Dense { pinv, s },
+            });
+        }
 
         // B = D_E' W Z, one row per eliminated level, built over fixed chunks of levels in
         // parallel (the result does not depend on the thread count). A chunk has at most
         // (its rows × remaining fixed effects) entries: each writes into its own slice of
         // that size, and the slices are then moved together. The buffers are written before
         // they are read, so only the pages used are ever touched.
-        let w = |i: usize| weights.map_or(1.0, |w| w[i]);
         let chunk = g.div_ceil(64).max(1);
         let n_chunks = g.div_ceil(chunk);
         let levels = |c: usize| (c * chunk, ((c + 1) * chunk).min(g));
@@ -220,8 +258,6 @@ impl Reduced {
             })
             .collect();
         let cost: f64 = filled.iter().map(|f| f.1).sum();
-        // Assembling S costs Σ_e nnz(v_e)² (plus m² if dense); projections cost a few passes.
-        let budget = (40.0 * n as f64).max(4e7);
         if cost > budget || (m <= DENSE_MAX && (m * m) as f64 > budget) {
             return None;
         }
@@ -247,15 +283,6 @@ impl Reduced {
         }
         // Sorted rows: each level is a run of rows, and the passes walk the runs.
         let runs = order.is_none().then_some(row_ptr);
-        let inv_n = inv_wsum[elim].clone();
-        // Weight sum of each remaining level: the diagonal of Z'WZ, and the scale for "zero"
-        // diagonal elements of S.
-        let mut wsum = vec![0.0; m];
-        for (t, &qq) in rest.iter().enumerate() {
-            for (i, c) in fe.codes[qq].iter().enumerate() {
-                wsum[offset[t] + *c as usize] += w(i);
-            }
-        }
 
         let mut reduced = Reduced {
             elim,
@@ -795,6 +822,65 @@ impl Reduced {
         let ok = best.0 <= rz0 * 1e-20;
         done(best, max_iter, ok)
     }
+}
+
+/// The dense reduced matrix `S = Z'WZ − B'N⁻¹B` (m × m, column-major) for rows sorted by the
+/// eliminated fixed effect (`runs`: where each level's rows start) and one other fixed effect
+/// (`codes`, m levels), without storing B: each level's row `v_e` of B is summed over its run
+/// and used at once. The same products, added in the same order, as assembling S from a
+/// stored B; fixed chunks of levels in parallel, partial sums added in chunk order. Returns S
+/// and `Σ_e nnz(v_e)²` (the assembly cost).
+fn dense_from_runs(
+    codes: &[u32],
+    weights: Option<&[f64]>,
+    runs: &[usize],
+    inv_n: &[f64],
+    wsum: &[f64],
+    m: usize,
+) -> (Vec<f64>, f64) {
+    let g = inv_n.len();
+    let chunk = g.div_ceil(8).max(1);
+    let partials: Vec<(Vec<f64>, f64)> = (0..g.div_ceil(chunk))
+        .into_par_iter()
+        .map(|c| {
+            let mut part = vec![0.0; m * m];
+            let mut acc = vec![0.0; m];
+            let mut stamp = vec![u32::MAX; m];
+            let mut touched: Vec<u32> = Vec::new();
+            let mut cost = 0.0;
+            for e in c * chunk..((c + 1) * chunk).min(g) {
+                for i in runs[e]..runs[e + 1] {
+                    let j = codes[i] as usize;
+                    if stamp[j] != e as u32 {
+                        stamp[j] = e as u32;
+                        acc[j] = 0.0;
+                        touched.push(j as u32);
+                    }
+                    acc[j] += weights.map_or(1.0, |w| w[i]);
+                }
+                cost += (touched.len() as f64).powi(2);
+                for &ja in &touched {
+                    let f = acc[ja as usize] * inv_n[e];
+                    let col = ja as usize * m;
+                    for &jb in &touched {
+                        part[col + jb as usize] -= f * acc[jb as usize];
+                    }
+                }
+                touched.clear();
+            }
+            (part, cost)
+        })
+        .collect();
+    let mut s = vec![0.0; m * m];
+    for j in 0..m {
+        s[j * m + j] = wsum[j];
+    }
+    let mut cost = 0.0;
+    for (part, c) in &partials {
+        s.iter_mut().zip(part).for_each(|(a, b)| *a += b);
+        cost += c;
+    }
+    (s, cost)
 }
 
 /// Pseudo-inverse of the symmetric positive semi-definite S (m × m, column-major), column-major.
