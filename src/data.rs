@@ -254,17 +254,18 @@ pub fn parse_cell(s: &str) -> Option<f64> {
         .map(|x| if x.is_finite() { x } else { f64::NAN })
 }
 
-/// Largest magnitude below which every integer is exact as an `f64` (2^53). Integers beyond
-/// it (18-digit ids) would merge when stored as numbers, so such columns stay text.
+/// 2^53: every integer of smaller magnitude is exact as an `f64`. An integer of this magnitude
+/// or more may be the rounding of a neighbour (2^53 + 1 becomes 2^53), so distinct ids
+/// (18-digit codes) would merge when stored as numbers: such columns stay text.
 pub const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
 
 /// Whether a cell that parses as `x` must keep its column text: a leading zero (`000001`, a
-/// stock code), or an integer written in full beyond [`EXACT_INTEGER_LIMIT`] and within the
+/// stock code), or an integer written in full at or beyond [`EXACT_INTEGER_LIMIT`] and within the
 /// 64-bit range of ids (longer digit strings are magnitudes, not ids, and stay numbers).
 fn keeps_text(s: &str, x: f64) -> bool {
     let t = s.trim().trim_start_matches(['-', '+']);
     has_leading_zero(s)
-        || (x.abs() > EXACT_INTEGER_LIMIT
+        || (x.abs() >= EXACT_INTEGER_LIMIT
             && x.abs() < 18_446_744_073_709_551_616.0
             && t.bytes().all(|b| b.is_ascii_digit()))
 }
@@ -464,7 +465,7 @@ impl Frame {
                     column: name.to_string(),
                     line: self.line_of(row),
                     value: value.to_string(),
-                    expected: "a number (this column is text: a cell is not a number, has a leading zero, or is an integer beyond 2^53 that a number would not keep exactly; text columns can be fixed effects, clusters or i() factors)".into(),
+                    expected: "a number (this column is text: a cell is not a number, has a leading zero, or is an integer of 2^53 or more that a number would not keep exactly; text columns can be fixed effects, clusters or i() factors)".into(),
                 })
             }
         }
@@ -812,10 +813,11 @@ fn convert_parquet_column(
         let f = col
             .cast(&DataType::Float64)
             .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
-        // 64-bit integers beyond 2^53 (18-digit ids) are not exact as f64: distinct ids would
+        // 64-bit integers of 2^53 or more (18-digit ids) are not exact as f64: distinct ids would
         // merge. Such a column stays text, as a CSV column of such numbers does.
         let ca = f.f64().map_err(|e| schema_err(e.to_string()))?;
-        let inexact = |m: Option<f64>| m.is_some_and(|m| m.abs() > EXACT_INTEGER_LIMIT);
+        // Compared after the cast: 2^53 + 1 casts to 2^53, so 2^53 itself counts as inexact.
+        let inexact = |m: Option<f64>| m.is_some_and(|m| m.abs() >= EXACT_INTEGER_LIMIT);
         if dtype.is_integer() && (inexact(ca.max()) || inexact(ca.min())) {
             return parquet_text(name, &col, schema_err);
         }
@@ -860,7 +862,7 @@ fn convert_parquet_column(
 /// A 64-bit integer column (ids, years) as `f64` in the buffer Polars decoded it into: the
 /// values are converted in place when Polars holds the only reference (no second column
 /// allocated, as a cast would), nulls become NaN. The column comes back unchanged when it is
-/// not a single chunk, or holds a value beyond 2^53 (not exact as f64: the caller keeps it as
+/// not a single chunk, or holds a value of magnitude 2^53 or more (not exact as f64: the caller keeps it as
 /// text).
 fn int64_in_place(
     col: polars::prelude::Column,
@@ -872,7 +874,9 @@ fn int64_in_place(
                 .as_any()
                 .downcast_ref::<PrimitiveArray<i64>>()
                 .is_some_and(|arr| {
-                    let exact = |v: &i64| v.unsigned_abs() <= EXACT_INTEGER_LIMIT as u64;
+                    // Below 2^53, as the cast path decides (which cannot tell 2^53 + 1 from
+                    // 2^53).
+                    let exact = |v: &i64| v.unsigned_abs() < EXACT_INTEGER_LIMIT as u64;
                     match arr.validity() {
                         None => arr.values().iter().all(exact),
                         Some(valid) => arr

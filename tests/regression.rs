@@ -289,5 +289,36 @@ mod second_review {
             assert_eq!(code, 1);
             assert!(err.contains("2^53"), "{err}");
         }
+        // 2^53 and 2^53 + 1: the larger rounds onto the smaller as a double, so the column
+        // stays text even though its largest value, as a double, is exactly 2^53 (review:
+        // the two firms merged). Parquet in one and in two row groups, and CSV.
+        let pair: Vec<i64> = (0..n as i64).map(|i| (1i64 << 53) + i % 2).collect();
+        let mut df = DataFrame::new_infer_height(vec![
+            Column::new("pair".into(), &pair),
+            Column::new("x".into(), &x),
+            Column::new("y".into(), &y),
+        ])
+        .unwrap();
+        let mut text = String::from("pair,x,y\n");
+        for i in 0..n {
+            text += &format!("{},{},{}\n", pair[i], x[i], y[i]);
+        }
+        let csv2 = dir.path().join("pair.csv");
+        std::fs::write(&csv2, text).unwrap();
+        let mut files = vec![csv2];
+        for groups in [None, Some(25)] {
+            let p = dir
+                .path()
+                .join(format!("pair{}.parquet", groups.unwrap_or(0)));
+            ParquetWriter::new(std::fs::File::create(&p).unwrap())
+                .with_row_group_size(groups)
+                .finish(&mut df)
+                .unwrap();
+            files.push(p);
+        }
+        for p in &files {
+            let r = ok(p, "y ~ x | pair", &["--cluster", "pair"]);
+            assert_eq!(r["fixed_effects"][0]["levels"], 2, "{}", p.display());
+        }
     }
 }
