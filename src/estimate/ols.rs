@@ -173,9 +173,12 @@ pub(crate) fn wmean(x: &[f64], w: Option<&[f64]>) -> f64 {
 /// One pass over memory: each chunk of rows (cache-resident) gets its own mean and sum of
 /// squares by two passes, and the chunks are combined in order with the pairwise update of
 /// Chan, Golub & LeVeque (1983), `M = M_a + M_b + δ² W_a W_b / (W_a + W_b)`: as accurate as
-/// two passes over the whole column.
+/// two passes over the whole column. Values are taken relative to the first one (any shift
+/// leaves the sum of squares unchanged, and a large common level would otherwise round the
+/// chunk means: y = 1e12 + noise lost six digits).
 pub(crate) fn wss_centered(x: &[f64], w: Option<&[f64]>) -> f64 {
     const CHUNK: usize = 4096;
+    let shift = x.first().copied().unwrap_or(0.0);
     // (weight sum, mean, sum of squares) of everything so far.
     let (mut wa, mut ma, mut sa) = (0.0f64, 0.0f64, 0.0f64);
     for (c, xc) in x.chunks(CHUNK).enumerate() {
@@ -183,19 +186,23 @@ pub(crate) fn wss_centered(x: &[f64], w: Option<&[f64]>) -> f64 {
         let (wb, mb, sb) = match wc {
             None => {
                 let wb = xc.len() as f64;
-                let mb = lanes_sum(xc, |a| a) / wb;
-                (wb, mb, lanes_sum(xc, |a| (a - mb) * (a - mb)))
+                let mb = lanes_sum(xc, |a| a - shift) / wb;
+                (
+                    wb,
+                    mb,
+                    lanes_sum(xc, |a| (a - shift - mb) * (a - shift - mb)),
+                )
             }
             Some(wc) => {
                 let wb: f64 = wc.iter().sum();
                 if wb == 0.0 {
                     continue;
                 }
-                let mb = xc.iter().zip(wc).map(|(a, b)| a * b).sum::<f64>() / wb;
+                let mb = xc.iter().zip(wc).map(|(a, b)| b * (a - shift)).sum::<f64>() / wb;
                 let sb = xc
                     .iter()
                     .zip(wc)
-                    .map(|(a, b)| b * (a - mb) * (a - mb))
+                    .map(|(a, b)| b * (a - shift - mb) * (a - shift - mb))
                     .sum::<f64>();
                 (wb, mb, sb)
             }
@@ -519,6 +526,16 @@ mod tests {
                 .sum();
             let got = wss_centered(&x, wt);
             assert!((got - want).abs() <= 1e-9 * want, "{got} vs {want}");
+        }
+        // A level of 1e12 with noise of order 1 (the review's case: six digits were lost):
+        // the noise is on a grid of 1/64, so x is exact and the reference, computed on the
+        // noise alone, is exact to rounding.
+        let noise: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64 / 64.0).collect();
+        let x: Vec<f64> = noise.iter().map(|e| 1e12 + e).collect();
+        for wt in [None, Some(&w[..])] {
+            let want = wss_centered(&noise, wt);
+            let got = wss_centered(&x, wt);
+            assert!((got - want).abs() <= 1e-12 * want, "{got} vs {want}");
         }
         assert_eq!(wss_centered(&[2.5; 9000], None), 0.0);
         assert_eq!(wss_centered(&[], None), 0.0);
