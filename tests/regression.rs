@@ -322,3 +322,41 @@ mod second_review {
         }
     }
 }
+
+/// `--timings` (new-user review, fourth session): OLS prints every phase on stderr and leaves
+/// stdout as without the flag; `--split` printed nothing and now prints load and total.
+#[test]
+fn timings_go_to_stderr_for_fits_and_splits() {
+    let p = fixture("reference/petersen.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let data = p.display().to_string();
+    let plain = keju_in(dir.path(), &["fit", "y ~ x | firm + year", "--data", &data]);
+    let timed = keju_in(
+        dir.path(),
+        &["fit", "y ~ x | firm + year", "--data", &data, "--timings"],
+    );
+    assert!(plain.status.success() && timed.status.success());
+    assert_eq!(plain.stdout, timed.stdout);
+    let err = String::from_utf8_lossy(&timed.stderr);
+    for phase in ["load", "sample", "demean", "solve", "vcov", "total"] {
+        assert!(err.contains(&format!("timing {phase}")), "{err}");
+    }
+    let split = keju_in(
+        dir.path(),
+        &[
+            "fit",
+            "y ~ x",
+            "--data",
+            &data,
+            "--split",
+            "x > median",
+            "--timings",
+        ],
+    );
+    assert!(split.status.success());
+    let err = String::from_utf8_lossy(&split.stderr);
+    assert!(
+        err.contains("timing load") && err.contains("timing total"),
+        "{err}"
+    );
+}

@@ -187,6 +187,11 @@ pub fn run(args: &FitArgs) -> keju::Result<()> {
     if let Some(rule) = &args.split {
         let rule = SplitRule::parse(rule)?;
         let result = fit_split(&frame, &formula, &opts, &rule, args.split_term.as_deref())?;
+        if args.timings {
+            // One fit per group plus the pooled test: no per-phase breakdown.
+            eprintln!("timing load    {load_time:>9.4} s");
+            eprintln!("timing total   {:>9.4} s", t0.elapsed().as_secs_f64());
+        }
         let out = match args.format {
             FitFormat::Text => render_text(&result),
             FitFormat::Json => {
