@@ -227,32 +227,24 @@ impl Reduced {
             .enumerate()
             .map(|(c, ((idx, val), len))| {
                 let (lo, hi) = levels(c);
-                let mut acc = vec![0.0; m];
-                let mut stamp = vec![u32::MAX; m];
-                let mut touched: Vec<u32> = Vec::new();
+                let mut v_e = SparseAccumulator::new(m);
                 let (mut used, mut cost) = (0usize, 0.0);
                 for e in lo..hi {
+                    v_e.start(e);
                     for k in row_ptr[e]..row_ptr[e + 1] {
                         let i = order.map_or(k, |o| o[k] as usize);
                         let wi = w(i);
                         for (t, &qq) in rest.iter().enumerate() {
-                            let j = offset[t] + fe.codes[qq][i] as usize;
-                            if stamp[j] != e as u32 {
-                                stamp[j] = e as u32;
-                                acc[j] = 0.0;
-                                touched.push(j as u32);
-                            }
-                            acc[j] += wi;
+                            v_e.add(offset[t] + fe.codes[qq][i] as usize, wi);
                         }
                     }
-                    cost += (touched.len() as f64).powi(2);
-                    len[e - lo] = touched.len();
-                    for &j in &touched {
+                    cost += (v_e.touched.len() as f64).powi(2);
+                    len[e - lo] = v_e.touched.len();
+                    for &j in &v_e.touched {
                         idx[used] = j;
-                        val[used] = acc[j as usize];
+                        val[used] = v_e.acc[j as usize];
                         used += 1;
                     }
-                    touched.clear();
                 }
                 (used, cost)
             })
@@ -443,18 +435,12 @@ impl Reduced {
         let rows: Vec<(Vec<u32>, Vec<f64>)> = (0..m)
             .into_par_iter()
             .map_init(
-                || (vec![0.0; m], vec![u32::MAX; m], Vec::<u32>::new()),
-                |(acc, stamp, touched), j| {
+                || SparseAccumulator::new(m),
+                |row, j| {
                     let t = block_of(j);
                     let level = j - offset[t];
-                    let mut add = |k: usize, v: f64| {
-                        if stamp[k] != j as u32 {
-                            stamp[k] = j as u32;
-                            acc[k] = 0.0;
-                            touched.push(k as u32);
-                        }
-                        acc[k] += v;
-                    };
+                    row.start(j);
+                    let mut add = |k: usize, v: f64| row.add(k, v);
                     add(j, wsum[j]);
                     if let Some((ptr, group)) = level_rows.get(t) {
                         for &i in &group[ptr[level]..ptr[level + 1]] {
@@ -474,9 +460,9 @@ impl Reduced {
                             add(b_idx[k] as usize, -f * b_val[k]);
                         }
                     }
-                    let idx: Vec<u32> = std::mem::take(touched);
-                    let val: Vec<f64> = idx.iter().map(|&k| acc[k as usize]).collect();
-                    *touched = Vec::with_capacity(idx.len());
+                    let idx: Vec<u32> = std::mem::take(&mut row.touched);
+                    let val: Vec<f64> = idx.iter().map(|&k| row.acc[k as usize]).collect();
+                    row.touched = Vec::with_capacity(idx.len());
                     (idx, val)
                 },
             )
@@ -824,6 +810,46 @@ impl Reduced {
     }
 }
 
+/// A sparse row summed into a dense buffer of m slots (Gustavson's accumulator): `add`
+/// sums into a slot, and `touched` lists the slots of the current row in the order they were
+/// first touched. Starting a new row forgets the old one without clearing the buffer.
+struct SparseAccumulator {
+    acc: Vec<f64>,
+    /// The row that last touched each slot.
+    stamp: Vec<u32>,
+    touched: Vec<u32>,
+    /// The row being summed.
+    current: u32,
+}
+
+impl SparseAccumulator {
+    fn new(m: usize) -> Self {
+        SparseAccumulator {
+            acc: vec![0.0; m],
+            stamp: vec![u32::MAX; m],
+            touched: Vec::new(),
+            current: u32::MAX,
+        }
+    }
+
+    /// Begin row `row` (a key distinct from the previous rows').
+    fn start(&mut self, row: usize) {
+        self.touched.clear();
+        self.current = row as u32;
+    }
+
+    #[inline(always)]
+    fn add(&mut self, j: usize, v: f64) {
+        let stamp = &mut self.stamp[j];
+        if *stamp != self.current {
+            *stamp = self.current;
+            self.acc[j] = 0.0;
+            self.touched.push(j as u32);
+        }
+        self.acc[j] += v;
+    }
+}
+
 /// The dense reduced matrix `S = Z'WZ − B'N⁻¹B` (m × m, column-major) for rows sorted by the
 /// eliminated fixed effect (`runs`: where each level's rows start) and one other fixed effect
 /// (`codes`, m levels), without storing B: each level's row `v_e` of B is summed over its run
@@ -844,29 +870,21 @@ fn dense_from_runs(
         .into_par_iter()
         .map(|c| {
             let mut part = vec![0.0; m * m];
-            let mut acc = vec![0.0; m];
-            let mut stamp = vec![u32::MAX; m];
-            let mut touched: Vec<u32> = Vec::new();
+            let mut v_e = SparseAccumulator::new(m);
             let mut cost = 0.0;
             for e in c * chunk..((c + 1) * chunk).min(g) {
+                v_e.start(e);
                 for i in runs[e]..runs[e + 1] {
-                    let j = codes[i] as usize;
-                    if stamp[j] != e as u32 {
-                        stamp[j] = e as u32;
-                        acc[j] = 0.0;
-                        touched.push(j as u32);
-                    }
-                    acc[j] += weights.map_or(1.0, |w| w[i]);
+                    v_e.add(codes[i] as usize, weights.map_or(1.0, |w| w[i]));
                 }
-                cost += (touched.len() as f64).powi(2);
-                for &ja in &touched {
-                    let f = acc[ja as usize] * inv_n[e];
+                cost += (v_e.touched.len() as f64).powi(2);
+                for &ja in &v_e.touched {
+                    let f = v_e.acc[ja as usize] * inv_n[e];
                     let col = ja as usize * m;
-                    for &jb in &touched {
-                        part[col + jb as usize] -= f * acc[jb as usize];
+                    for &jb in &v_e.touched {
+                        part[col + jb as usize] -= f * v_e.acc[jb as usize];
                     }
                 }
-                touched.clear();
             }
             (part, cost)
         })
