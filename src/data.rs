@@ -813,8 +813,8 @@ fn convert_parquet_column(
         let f = col
             .cast(&DataType::Float64)
             .map_err(|e| schema_err(format!("column \"{name}\": {e}")))?;
-        // 64-bit integers of 2^53 or more (18-digit ids) are not exact as f64: distinct ids would
-        // merge. Such a column stays text, as a CSV column of such numbers does.
+        // 64-bit integers of 2^53 or more (18-digit ids) are not exact as f64: distinct ids
+        // would merge. Such a column stays text, as a CSV column of such numbers does.
         let ca = f.f64().map_err(|e| schema_err(e.to_string()))?;
         // Compared after the cast: 2^53 + 1 casts to 2^53, so 2^53 itself counts as inexact.
         let inexact = |m: Option<f64>| m.is_some_and(|m| m.abs() >= EXACT_INTEGER_LIMIT);
@@ -862,8 +862,8 @@ fn convert_parquet_column(
 /// A 64-bit integer column (ids, years) as `f64` in the buffer Polars decoded it into: the
 /// values are converted in place when Polars holds the only reference (no second column
 /// allocated, as a cast would), nulls become NaN. The column comes back unchanged when it is
-/// not a single chunk, or holds a value of magnitude 2^53 or more (not exact as f64: the caller keeps it as
-/// text).
+/// not a single chunk, or holds a value of magnitude 2^53 or more (not exact as f64: the
+/// caller keeps it as text).
 fn int64_in_place(
     col: polars::prelude::Column,
 ) -> std::result::Result<Vec<f64>, Box<polars::prelude::Column>> {
